@@ -1,0 +1,185 @@
+"""The one result object every fit returns."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+__all__ = ["MLEResult"]
+
+
+@dataclass(frozen=True)
+class MLEResult:
+    """A maximum-likelihood fit: estimates, their uncertainty and how they were found.
+
+    Attributes
+    ----------
+    family : Family
+        The model that was fitted.
+    params : dict
+        Estimates by name, e.g. ``{"mu": 1.2, "sigma2": 0.8}``. Vector
+        parameters (``Categorical``'s ``theta``) are arrays.
+    se : dict
+        Standard errors by name, same shapes as ``params``: square roots of the
+        diagonal of ``cov``. statsmodels calls these ``bse``.
+    cov : ndarray
+        Asymptotic covariance of the estimates (inverse information), with axes
+        ``cov_names``. statsmodels: ``cov_params()``.
+    cov_names : tuple of str
+        Names of the axes of ``cov`` (``"theta[0]"``, ... for vectors).
+    loglik : float
+        Log-likelihood at the estimate. statsmodels: ``llf``; R: ``logLik``.
+    n : int
+        Number of observations.
+    converged : bool
+        True when the estimate is a genuine maximum with a finite log-likelihood.
+    message : str
+        How the fit went, in words; says why when ``converged`` is False.
+    method : str
+        ``"closed-form"`` or the name of the numerical method.
+    iterations : int
+        Iterations used (0 for closed forms).
+    boundary : tuple of str
+        Parameters whose estimate sits on the boundary of their domain (e.g.
+        ``p = 0`` when every Bernoulli outcome is 0). Wald standard errors and
+        intervals are degenerate there.
+    information : str
+        Which information the covariance comes from (``"expected"`` or ``"observed"``).
+    trace : object or None
+        The optimizer's trace for numerical fits (iterates, log-likelihood, ...).
+    """
+
+    family: object
+    params: dict
+    se: dict
+    cov: np.ndarray
+    cov_names: tuple
+    loglik: float
+    n: int
+    converged: bool
+    message: str
+    method: str
+    iterations: int = 0
+    boundary: tuple = ()
+    information: str = "expected"
+    trace: object = field(default=None, repr=False)
+
+    # ------------------------------------------------------------ criteria
+    @property
+    def n_params(self) -> int:
+        """Number of free parameters (``Categorical(k)`` has ``k - 1``)."""
+        return self.family.n_free
+
+    @property
+    def aic(self) -> float:
+        r"""Akaike information criterion :math:`2k - 2\ell(\hat\theta)`."""
+        return 2 * self.n_params - 2 * self.loglik
+
+    @property
+    def bic(self) -> float:
+        r"""Bayesian information criterion :math:`k\log n - 2\ell(\hat\theta)`."""
+        return self.n_params * np.log(self.n) - 2 * self.loglik
+
+    # ------------------------------------------------------------ intervals
+    def conf_int(self, level: float = 0.95) -> dict:
+        r"""Wald confidence intervals :math:`\hat\theta \pm z_{1-\alpha/2}\,\mathrm{se}`.
+
+        Returns ``{name: (lower, upper)}`` (arrays of bounds for vector
+        parameters). Bounds are clipped to the parameter's domain, since no
+        value outside it is possible. For a parameter listed in ``boundary``
+        the interval has width 0 and should not be trusted; see the book's
+        chapter on uncertainty for likelihood-ratio intervals.
+
+        statsmodels: ``conf_int(alpha=1 - level)``.
+        """
+        if not (isinstance(level, (float, int)) and 0 < level < 1):
+            raise ValueError(f"conf_int: level must be a number strictly between 0 and 1, got {level!r}.")
+        z = stats.norm.ppf(0.5 + level / 2)
+        out = {}
+        specs = {s.name: s for s in self.family.params}
+        for name, est in self.params.items():
+            est = np.asarray(est, dtype=float)
+            half = z * np.asarray(self.se[name], dtype=float)
+            lo, hi = est - half, est + half
+            spec = specs.get(name)
+            if spec is not None:
+                lo, hi = np.clip(lo, spec.lower, spec.upper), np.clip(hi, spec.lower, spec.upper)
+            if est.ndim == 0:
+                out[name] = (float(lo), float(hi))
+            else:
+                out[name] = (lo, hi)
+        return out
+
+    # -------------------------------------------------------------- display
+    def _rows(self, level=0.95):
+        ci = self.conf_int(level)
+        rows = []
+        for name, est in self.params.items():
+            est_arr = np.atleast_1d(np.asarray(est, dtype=float))
+            se_arr = np.atleast_1d(np.asarray(self.se[name], dtype=float))
+            lo_arr = np.atleast_1d(ci[name][0])
+            hi_arr = np.atleast_1d(ci[name][1])
+            vector = np.ndim(est) > 0
+            for j in range(est_arr.size):
+                label = f"{name}[{j}]" if vector else name
+                rows.append((label, est_arr[j], se_arr[j], lo_arr[j], hi_arr[j]))
+        return rows
+
+    def _header(self):
+        return [
+            ("family", repr(self.family)),
+            ("method", self.method),
+            ("n", str(self.n)),
+            ("log-likelihood", f"{self.loglik:.6g}"),
+            ("AIC", f"{self.aic:.6g}"),
+            ("BIC", f"{self.bic:.6g}"),
+            ("converged", f"{self.converged}"),
+        ]
+
+    def summary(self, level: float = 0.95) -> str:
+        """A plain-text table of the fit (what ``print(result)`` would want)."""
+        pct = f"{100 * level:g}%"
+        lines = [f"Maximum-likelihood fit: {self.family!r}"]
+        lines += [f"  {k:<15} {v}" for k, v in self._header()[1:]]
+        lines.append(f"  {'message':<15} {self.message}")
+        lines.append("")
+        head = f"  {'parameter':<12} {'estimate':>12} {'std. error':>12} {pct + ' lower':>12} {pct + ' upper':>12}"
+        lines.append(head)
+        lines.append("  " + "-" * (len(head) - 2))
+        for label, est, se, lo, hi in self._rows(level):
+            lines.append(f"  {label:<12} {est:>12.6g} {se:>12.6g} {lo:>12.6g} {hi:>12.6g}")
+        if self.boundary:
+            lines.append("")
+            lines.append(
+                f"  note: {', '.join(self.boundary)} on the boundary of the parameter space; "
+                "Wald standard errors and intervals are degenerate there."
+            )
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        head = "".join(f"<tr><th style='text-align:left'>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in self._header())
+        head += f"<tr><th style='text-align:left'>message</th><td>{esc(self.message)}</td></tr>"
+        body = "".join(
+            f"<tr><td>{esc(label)}</td><td>{est:.6g}</td><td>{se:.6g}</td><td>{lo:.6g}</td><td>{hi:.6g}</td></tr>"
+            for label, est, se, lo, hi in self._rows()
+        )
+        note = ""
+        if self.boundary:
+            note = (
+                f"<p><strong>Note:</strong> {esc(', '.join(self.boundary))} on the boundary of the parameter "
+                "space; Wald standard errors and intervals are degenerate there.</p>"
+            )
+        return (
+            "<div class='mlekit-result'>"
+            f"<table><caption>Maximum-likelihood fit</caption>{head}</table>"
+            "<table><thead><tr><th>parameter</th><th>estimate</th><th>std. error</th>"
+            "<th>95% lower</th><th>95% upper</th></tr></thead>"
+            f"<tbody>{body}</tbody></table>{note}</div>"
+        )
