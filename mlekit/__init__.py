@@ -26,6 +26,7 @@ from .families import (
     Param,
     Poisson,
 )
+from . import datasets
 from .fit import fit
 from .results import MLEResult
 
@@ -41,5 +42,6 @@ __all__ = [
     "Normal",
     "Param",
     "Poisson",
+    "datasets",
     "fit",
 ]
