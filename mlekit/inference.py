@@ -1,0 +1,745 @@
+r"""Uncertainty after the fit: information, standard errors, intervals and tests.
+
+What to use when
+----------------
+- **Standard errors** of a fit: ``result.se`` (from the expected information);
+  :func:`standard_errors` gives them from the *observed* information instead
+  (they coincide for Bernoulli, Poisson and Exponential at the MLE).
+- **Wald interval** :math:`\hat\theta \pm z\,\mathrm{se}`: ``result.conf_int()``
+  or :func:`wald_interval`. Quick, symmetric, and wrong near a boundary.
+- **Likelihood-ratio interval** :func:`profile_interval`: the set of values the
+  data do not reject at the given level. Respects the parameter's domain, is
+  invariant under reparameterization, and stays honest at the boundary
+  (all-zero Bernoulli data give ``[0, 1 - exp(-1.92/n)]`` instead of ``[0, 0]``).
+  For a parameter of a multi-parameter family the other parameters are
+  maximized out (the *profile* likelihood, :func:`profile_loglik`).
+- **Nested models**: :func:`likelihood_ratio_test`. Non-nested ones:
+  :func:`compare_models` (AIC / BIC).
+- **A function of the parameters** (odds, a mean from a rate, ...):
+  :func:`delta_method`. By invariance, :math:`g(\hat\theta)` *is* the MLE of
+  :math:`g(\theta)`; the delta method supplies its standard error.
+
+Everything here uses only the public :class:`~mlekit.Family` API and
+:func:`mlekit.fit`.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize, stats
+
+from .families import Family
+from .fit import fit
+from .results import MLEResult
+
+__all__ = [
+    "observed_information",
+    "expected_information",
+    "standard_errors",
+    "wald_interval",
+    "profile_loglik",
+    "profile_interval",
+    "ProfileInterval",
+    "likelihood_ratio_test",
+    "LRTestResult",
+    "compare_models",
+    "delta_method",
+    "DeltaMethodResult",
+]
+
+
+# ------------------------------------------------------------------ helpers
+def _check_level(level, owner: str) -> float:
+    if isinstance(level, (bool, np.bool_)) or not isinstance(level, numbers.Real) or not 0 < level < 1:
+        raise ValueError(f"{owner}: level must be a number strictly between 0 and 1, got {level!r}.")
+    return float(level)
+
+
+def _check_family(family, owner: str) -> Family:
+    if not isinstance(family, Family):
+        raise ValueError(f"{owner}: family must be an mlekit family such as mlekit.Bernoulli(), got {family!r}.")
+    return family
+
+
+def _params_of(params, owner: str) -> dict:
+    if isinstance(params, MLEResult):
+        return dict(params.params)
+    if not isinstance(params, dict):
+        raise ValueError(f"{owner}: params must be a dict such as {{'p': 0.3}} or an MLEResult, got {params!r}.")
+    return dict(params)
+
+
+# -------------------------------------------------------------- information
+def observed_information(family: Family, data, params) -> np.ndarray:
+    r"""Observed information :math:`J(\theta) = -\nabla^2\ell(\theta)` for the whole sample.
+
+    Parameters
+    ----------
+    family : Family
+    data : array_like
+    params : dict or MLEResult
+        The point, e.g. ``result.params`` (an :class:`MLEResult` is accepted).
+
+    Returns
+    -------
+    ndarray, shape (k, k)
+        Axes are ``family.coord_names``.
+
+    Notes
+    -----
+    statsmodels: ``-model.hessian(params)``; R: ``-optimHess(...)``. Not defined
+    on the boundary of the parameter space (the family raises ``ValueError``).
+    """
+    family = _check_family(family, "observed_information")
+    p = _params_of(params, "observed_information")
+    return family.observed_information(data, **p)
+
+
+def expected_information(family: Family, n: int, params) -> np.ndarray:
+    r"""Expected (Fisher) information of ``n`` observations, :math:`n\,I_1(\theta)`.
+
+    Notes
+    -----
+    :math:`I_1(\theta) = -\mathbb{E}_\theta[\nabla^2 \log f(X;\theta)]` is
+    ``family.fisher_information`` (one observation).
+    """
+    family = _check_family(family, "expected_information")
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral, np.integer)) or n < 1:
+        raise ValueError(f"expected_information: n must be a positive integer (number of observations), got {n!r}.")
+    p = _params_of(params, "expected_information")
+    return int(n) * family.fisher_information(**p)
+
+
+def standard_errors(family: Family, data, params, *, kind: str = "observed") -> dict:
+    r"""Standard errors :math:`\sqrt{[J^{-1}]_{jj}}` (observed) or :math:`\sqrt{[(nI_1)^{-1}]_{jj}}` (expected).
+
+    Returns ``{coord_name: se}`` over ``family.coord_names``.
+
+    Notes
+    -----
+    ``MLEResult.se`` uses the expected information. statsmodels'
+    ``GenericLikelihoodModel`` ``bse`` uses the observed one (``kind="observed"``).
+    Raises ``ValueError`` if the information is not positive definite (the point
+    is not a strict local maximum, so no Wald standard error exists).
+    """
+    family = _check_family(family, "standard_errors")
+    if kind not in ("observed", "expected"):
+        raise ValueError(f"standard_errors: kind must be 'observed' or 'expected', got {kind!r}.")
+    p = _params_of(params, "standard_errors")
+    if kind == "observed":
+        info = family.observed_information(data, **p)
+    else:
+        x = family.check_data(data)
+        info = x.size * family.fisher_information(**p)
+    eig = np.linalg.eigvalsh(info)
+    if not np.all(eig > 0):
+        raise ValueError(
+            f"standard_errors: the {kind} information at {p} is not positive definite "
+            f"(eigenvalues {eig}); the point is not a strict local maximum, so Wald standard errors do not exist."
+        )
+    cov = np.linalg.inv(info)
+    return {name: float(np.sqrt(cov[i, i])) for i, name in enumerate(family.coord_names)}
+
+
+def wald_interval(estimate: float, se: float, *, level: float = 0.95) -> tuple[float, float]:
+    r"""Wald interval :math:`\hat\theta \pm z_{1-\alpha/2}\,\mathrm{se}` (not clipped to any domain).
+
+    ``MLEResult.conf_int`` does the same for every parameter and clips to the domain.
+    statsmodels: ``conf_int()``; R: ``confint.default``.
+    """
+    level = _check_level(level, "wald_interval")
+    est = float(estimate)
+    s = float(se)
+    if not (np.isfinite(est) and np.isfinite(s) and s >= 0):
+        raise ValueError(f"wald_interval: need a finite estimate and a finite se >= 0, got {estimate!r}, {se!r}.")
+    z = stats.norm.ppf(0.5 + level / 2)
+    return (est - z * s, est + z * s)
+
+
+# ------------------------------------------------------- profile likelihood
+def _to_u(spec, v):
+    """Map a value in the parameter's domain to an unconstrained coordinate."""
+    lo, hi = spec.lower, spec.upper
+    if np.isfinite(lo) and np.isfinite(hi):
+        t = (v - lo) / (hi - lo)
+        return np.log(t) - np.log1p(-t)
+    if np.isfinite(lo):
+        return np.log(v - lo)
+    if np.isfinite(hi):
+        return np.log(hi - v)
+    return v
+
+
+def _from_u(spec, u):
+    """Inverse of ``_to_u`` and the derivative d value / d u."""
+    lo, hi = spec.lower, spec.upper
+    if np.isfinite(lo) and np.isfinite(hi):
+        t = 0.5 * (1 + np.tanh(u / 2))  # logistic without overflow
+        return lo + (hi - lo) * t, (hi - lo) * t * (1 - t)
+    if np.isfinite(lo):
+        e = np.exp(u)
+        return lo + e, e
+    if np.isfinite(hi):
+        e = np.exp(u)
+        return hi - e, -e
+    return u, 1.0
+
+
+class _Profiler:
+    """Profile log-likelihood of one scalar parameter; nuisance parameters maximized out."""
+
+    def __init__(self, family: Family, x: np.ndarray, name: str, mle: dict, owner: str):
+        specs = {s.name: s for s in family.params}
+        if name not in specs:
+            raise ValueError(
+                f"{owner}: {family.name} has no parameter {name!r}; its parameters are {', '.join(family.param_names)}."
+            )
+        if specs[name].size is not None or any(s.size is not None for s in family.params):
+            raise ValueError(
+                f"{owner}: profile intervals need scalar parameters; {family.name}'s {name!r} is a vector "
+                "(for one probability of a Categorical, fit a Bernoulli to the indicator of that category: "
+                "its profile likelihood is exactly that Bernoulli likelihood)."
+            )
+        self.family, self.x, self.name, self.spec = family, x, name, specs[name]
+        self.nuisance = [s for s in family.params if s.name != name]
+        self.mle = dict(mle)
+        self.ell_hat = float(family.loglik(x, **mle))
+        with np.errstate(divide="ignore"):  # a nuisance MLE on its edge maps to +-inf; start nearby
+            start = np.array([_to_u(s, mle[s.name]) for s in self.nuisance], dtype=float)
+        self._start = np.clip(start, -30.0, 30.0)
+        self.owner = owner
+
+    def __call__(self, value: float) -> float:
+        value = float(value)
+        fam, x = self.family, self.x
+        if not self.spec.contains(value):
+            raise ValueError(f"{self.owner}: {self.name} = {value!r} is outside its domain {self.spec.describe()}.")
+        if not self.nuisance:
+            return float(fam.loglik(x, **{self.name: value}))
+        n = x.size
+
+        def unpack(u):
+            p = {self.name: value}
+            jac = []
+            for s, ui in zip(self.nuisance, u):
+                v, d = _from_u(s, ui)
+                p[s.name] = float(v)
+                jac.append(d)
+            return p, np.asarray(jac)
+
+        idx = [self.family.coord_names.index(s.name) for s in self.nuisance]
+
+        def negll(u):
+            p, jac = unpack(u)
+            if not all(s.contains(p[s.name], interior=True) for s in self.nuisance):
+                return np.inf, np.zeros_like(u)
+            try:
+                with np.errstate(all="ignore"):
+                    ell = fam.loglik(x, **p)
+                    g = fam.score(x, **p)[idx] * jac
+            except (ArithmeticError, ValueError):  # a line-search step far outside (under/overflow)
+                return np.inf, np.zeros_like(u)
+            if not (np.isfinite(ell) and np.all(np.isfinite(g))):
+                return np.inf, np.zeros_like(u)
+            return -ell / n, -g / n
+
+        res = optimize.minimize(negll, self._start, jac=True, method="BFGS", options={"gtol": 1e-10, "maxiter": 500})
+        p, _ = unpack(res.x)
+        ell = float(fam.loglik(x, **p))
+        if not np.isfinite(ell):
+            raise ValueError(
+                f"{self.owner}: maximizing the nuisance parameters at {self.name} = {value!r} failed ({res.message})."
+            )
+        if np.all(np.isfinite(res.x)):
+            self._start = res.x  # warm start for the next, nearby value
+        return ell
+
+
+def _mle_of(family, x, result, owner):
+    if result is None:
+        result = fit(family, x)
+    elif not isinstance(result, MLEResult):
+        raise ValueError(f"{owner}: result must be an MLEResult from mlekit.fit, got {result!r}.")
+    elif result.family is not family and repr(result.family) != repr(family):
+        raise ValueError(f"{owner}: result is a fit of {result.family!r}, not of {family!r}.")
+    elif result.n != x.size:
+        raise ValueError(f"{owner}: result was fitted to n={result.n} observations, but data has {x.size}.")
+    return result
+
+
+def _only_param(family, param, owner):
+    if param is None:
+        if len(family.param_names) != 1:
+            raise ValueError(
+                f"{owner}: {family.name} has parameters {', '.join(family.param_names)}; say which one with param=..."
+            )
+        return family.param_names[0]
+    return param
+
+
+def profile_loglik(family: Family, data, param: str | None = None, values=None, *, result: MLEResult | None = None):
+    r"""Profile log-likelihood :math:`\ell_p(\psi) = \max_{\lambda} \ell(\psi, \lambda)` at each of ``values``.
+
+    For a one-parameter family this is the log-likelihood itself. The nuisance
+    parameters :math:`\lambda` are maximized with ``scipy.optimize.minimize``
+    (BFGS, analytic score from the family, domains mapped to the real line by
+    log / logit transforms), starting from the MLE.
+
+    Parameters
+    ----------
+    family : Family
+    data : array_like
+    param : str, optional
+        The parameter of interest (may be omitted for one-parameter families).
+    values : array_like
+        Values of ``param`` at which to evaluate.
+    result : MLEResult, optional
+        A fit of ``family`` to ``data`` (saves refitting).
+
+    Returns
+    -------
+    ndarray
+        :math:`\ell_p` at each value, same shape as ``values``.
+
+    Notes
+    -----
+    For ``Normal`` with both parameters free, :math:`\ell_p(\mu) =
+    -\tfrac n2 \log(2\pi\hat\sigma^2(\mu)) - \tfrac n2` with
+    :math:`\hat\sigma^2(\mu) = \frac1n\sum_i (x_i-\mu)^2`. R:
+    ``MASS`` / ``bbmle::profile``.
+    """
+    owner = "profile_loglik"
+    family = _check_family(family, owner)
+    x = family.check_data(data)
+    param = _only_param(family, param, owner)
+    if values is None:
+        raise ValueError(f"{owner}: values (where to evaluate the profile) are required.")
+    vals = np.asarray(values, dtype=float)
+    result = _mle_of(family, x, result, owner)
+    prof = _Profiler(family, x, param, result.params, owner)
+    flat = vals.ravel()
+    order = np.argsort(np.abs(flat - result.params[param]))  # walk outwards from the MLE (warm starts)
+    out = np.empty(flat.size)
+    for i in order:
+        out[i] = prof(flat[i])
+    return out.reshape(vals.shape)
+
+
+@dataclass(frozen=True)
+class ProfileInterval:
+    """A likelihood-ratio (profile) confidence interval.
+
+    Attributes
+    ----------
+    param : str
+    estimate : float
+        The MLE of ``param``.
+    lower, upper : float
+    level : float
+    loglik : float
+        Log-likelihood at the MLE.
+    cutoff : float
+        :math:`\\chi^2_{1}(\\text{level})/2`: the drop in log-likelihood that
+        defines the interval.
+    boundary : tuple of str
+        ``"lower"`` / ``"upper"`` when that end is the edge of the parameter's
+        domain rather than a root of the profile equation.
+    """
+
+    param: str
+    estimate: float
+    lower: float
+    upper: float
+    level: float
+    loglik: float
+    cutoff: float
+    boundary: tuple = ()
+
+    def __iter__(self):
+        return iter((self.lower, self.upper))
+
+
+def profile_interval(
+    family: Family, data, param: str | None = None, *, level: float = 0.95, result: MLEResult | None = None
+) -> ProfileInterval:
+    r"""Likelihood-ratio (profile) confidence interval for one scalar parameter.
+
+    The interval is :math:`\{\psi : \ell(\hat\theta) - \ell_p(\psi) \le
+    \tfrac12\chi^2_{1,\text{level}}\}`; its ends are found with
+    ``scipy.optimize.brentq`` after bracketing outwards from the MLE. When the
+    log-likelihood never drops by the cutoff before the edge of the domain (in
+    particular when the MLE *is* on the edge), the interval ends at the edge.
+
+    Parameters
+    ----------
+    family : Family
+    data : array_like
+    param : str, optional
+        Needed for multi-parameter families (e.g. ``"mu"`` for ``Normal()``).
+    level : float
+        Confidence level, default 0.95 (cutoff 1.92).
+    result : MLEResult, optional
+        A fit of ``family`` to ``data`` (else ``mlekit.fit`` is called).
+
+    Returns
+    -------
+    ProfileInterval
+        Unpacks as ``lower, upper``.
+
+    Notes
+    -----
+    Bernoulli, all :math:`n` outcomes 0: :math:`\ell(p) = n\log(1-p)`, so the
+    95% interval is :math:`[0,\ 1-e^{-1.92/n}]` (Wald gives :math:`[0, 0]`).
+    R: ``confint(profile(fit))`` (``MASS``), ``bbmle::confint``.
+    """
+    owner = "profile_interval"
+    family = _check_family(family, owner)
+    level = _check_level(level, owner)
+    x = family.check_data(data)
+    param = _only_param(family, param, owner)
+    result = _mle_of(family, x, result, owner)
+    prof = _Profiler(family, x, param, result.params, owner)
+    spec = prof.spec
+    est = float(result.params[param])
+    cutoff = float(stats.chi2.ppf(level, 1) / 2)
+    ell_hat = prof.ell_hat
+    if not np.isfinite(ell_hat):
+        raise ValueError(f"{owner}: the log-likelihood at the MLE is not finite ({ell_hat!r}).")
+    start_prof = prof._start.copy()
+
+    def g(v):
+        return ell_hat - prof(v) - cutoff  # < 0 inside the interval, > 0 outside
+
+    se = float(np.ravel(result.se.get(param, np.nan))[0]) if isinstance(result.se, dict) else np.nan
+    ends, at_edge = [], []
+    for direction, edge in ((-1, spec.lower), (+1, spec.upper)):
+        prof._start = start_prof.copy()
+        if est == edge:  # the MLE sits on this edge of the domain
+            ends.append(float(edge))
+            at_edge.append("lower" if direction < 0 else "upper")
+            continue
+        inside, root = est, None
+        for k in range(80):
+            if np.isfinite(edge):
+                cand = edge + (est - edge) * 0.5 ** (k + 1)
+                if np.isfinite(se) and se > 0 and k == 0:
+                    cand = est + direction * min(se, abs(est - edge) / 2)
+            else:
+                step = se if (np.isfinite(se) and se > 0) else 1e-6 * max(1.0, abs(est))
+                cand = est + direction * step * 2.0**k
+            if not spec.contains(cand, interior=True) or cand == inside:
+                break
+            val = g(cand)
+            if val > 0 or not np.isfinite(val):
+                lo_b, hi_b = sorted((inside, cand))
+                if not np.isfinite(val):  # loglik = -inf there: shrink until finite
+                    while not np.isfinite(val):
+                        cand = 0.5 * (cand + inside)
+                        val = g(cand)
+                    if val <= 0:
+                        inside = cand
+                        continue
+                    lo_b, hi_b = sorted((inside, cand))
+                root = optimize.brentq(g, lo_b, hi_b, xtol=1e-12 * max(1.0, abs(est)), rtol=4 * np.finfo(float).eps)
+                break
+            inside = cand
+        if root is None:
+            if not np.isfinite(edge):
+                raise ValueError(
+                    f"{owner}: the log-likelihood of {param} does not drop by {cutoff:.3g} however far one goes "
+                    f"{'up' if direction > 0 else 'down'}; the interval is unbounded."
+                )
+            ends.append(float(edge))
+            at_edge.append("lower" if direction < 0 else "upper")
+        else:
+            ends.append(float(root))
+    return ProfileInterval(
+        param=param,
+        estimate=est,
+        lower=ends[0],
+        upper=ends[1],
+        level=level,
+        loglik=ell_hat,
+        cutoff=cutoff,
+        boundary=tuple(at_edge),
+    )
+
+
+# ------------------------------------------------------------------ LR test
+@dataclass(frozen=True)
+class LRTestResult:
+    r"""Likelihood-ratio test of a nested (null) model against a larger one.
+
+    ``statistic`` is :math:`2(\ell_1 - \ell_0)`, ``df`` the difference in the
+    number of free parameters, ``pvalue`` the upper tail of :math:`\chi^2_{df}`.
+    """
+
+    statistic: float
+    df: int
+    pvalue: float
+    loglik_null: float
+    loglik_alt: float
+
+    def __iter__(self):
+        return iter((self.statistic, self.df, self.pvalue))
+
+
+def likelihood_ratio_test(null_result: MLEResult, alt_result: MLEResult, *, df: int | None = None) -> LRTestResult:
+    r"""Likelihood-ratio test: is the larger model's gain in log-likelihood more than chance?
+
+    Parameters
+    ----------
+    null_result, alt_result : MLEResult
+        Fits of the nested (smaller) and the larger model **to the same data**.
+    df : int, optional
+        Degrees of freedom; default: difference in ``n_params``.
+
+    Returns
+    -------
+    LRTestResult
+        Unpacks as ``statistic, df, pvalue``.
+
+    Notes
+    -----
+    :math:`\Lambda = 2\{\ell(\hat\theta_1) - \ell(\hat\theta_0)\} \to \chi^2_{df}`
+    under the null (Wilks). Not valid when the null fixes a parameter on the
+    boundary of its domain (the limit is then a mixture of chi-squares).
+    statsmodels: ``results.compare_lr_test``; R: ``anova(m0, m1, test="LRT")``,
+    ``lmtest::lrtest``.
+
+    Checks (``ValueError``): both are MLEResults, same number of observations,
+    the null has fewer parameters, both converged, and the larger model's
+    log-likelihood is not below the null's (beyond rounding) — otherwise the
+    models are not nested or a fit is not at its maximum.
+    """
+    owner = "likelihood_ratio_test"
+    for label, r in (("null_result", null_result), ("alt_result", alt_result)):
+        if not isinstance(r, MLEResult):
+            raise ValueError(f"{owner}: {label} must be an MLEResult from mlekit.fit, got {r!r}.")
+        if not r.converged:
+            raise ValueError(f"{owner}: {label} did not converge ({r.message}); the test needs maximized likelihoods.")
+    if null_result.n != alt_result.n:
+        raise ValueError(
+            f"{owner}: the models were fitted to different numbers of observations "
+            f"(null n={null_result.n}, alternative n={alt_result.n}); they must share the same data."
+        )
+    d = alt_result.n_params - null_result.n_params if df is None else df
+    if isinstance(d, (bool, np.bool_)) or not isinstance(d, (numbers.Integral, np.integer)) or d < 1:
+        if df is None:
+            raise ValueError(
+                f"{owner}: the null model must have fewer free parameters than the alternative "
+                f"(null {null_result.n_params}, alternative {alt_result.n_params}); pass them in the order (null, alt)."
+            )
+        raise ValueError(f"{owner}: df must be a positive integer, got {df!r}.")
+    stat = 2.0 * (alt_result.loglik - null_result.loglik)
+    tol = 1e-8 * max(1.0, abs(alt_result.loglik))
+    if stat < -tol:
+        raise ValueError(
+            f"{owner}: the larger model's log-likelihood ({alt_result.loglik:.6g}) is below the null's "
+            f"({null_result.loglik:.6g}); the models are not nested or a fit is not at its maximum."
+        )
+    stat = max(stat, 0.0)
+    return LRTestResult(
+        statistic=float(stat),
+        df=int(d),
+        pvalue=float(stats.chi2.sf(stat, d)),
+        loglik_null=float(null_result.loglik),
+        loglik_alt=float(alt_result.loglik),
+    )
+
+
+def compare_models(results, names=None):
+    r"""Compare fits to the same data by AIC and BIC.
+
+    Parameters
+    ----------
+    results : sequence of MLEResult, or dict name -> MLEResult
+    names : sequence of str, optional
+        Row labels (default: ``repr`` of each family).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model, sorted by AIC: ``loglik``, ``n_params``, ``aic``,
+        ``bic``, ``delta_aic``, ``delta_bic`` (difference to the best) and
+        ``aic_weight`` (Akaike weights :math:`w_i \propto e^{-\Delta_i/2}`).
+
+    Notes
+    -----
+    :math:`\mathrm{AIC} = 2k - 2\ell`, :math:`\mathrm{BIC} = k\log n - 2\ell`;
+    lower is better. Only comparable across fits of the same observations.
+    R: ``AIC(m1, m2)``, ``BIC(m1, m2)``.
+    """
+    import pandas as pd
+
+    owner = "compare_models"
+    if isinstance(results, dict):
+        if names is not None:
+            raise ValueError(f"{owner}: give names either as dict keys or as names=, not both.")
+        names, results = list(results.keys()), list(results.values())
+    else:
+        results = list(results)
+    if len(results) < 1:
+        raise ValueError(f"{owner}: give at least one MLEResult.")
+    for i, r in enumerate(results):
+        if not isinstance(r, MLEResult):
+            raise ValueError(f"{owner}: entry {i} is not an MLEResult: {r!r}.")
+    ns = {r.n for r in results}
+    if len(ns) > 1:
+        raise ValueError(f"{owner}: the fits use different numbers of observations {sorted(ns)}; AIC/BIC compare only fits to the same data.")
+    if names is None:
+        names = [repr(r.family) for r in results]
+    names = [str(s) for s in names]
+    if len(names) != len(results):
+        raise ValueError(f"{owner}: {len(names)} names for {len(results)} results.")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{owner}: model names must be distinct, got {names}; pass names=[...].")
+    df = pd.DataFrame(
+        {
+            "loglik": [r.loglik for r in results],
+            "n_params": [r.n_params for r in results],
+            "aic": [r.aic for r in results],
+            "bic": [r.bic for r in results],
+        },
+        index=pd.Index(names, name="model"),
+    )
+    df["delta_aic"] = df["aic"] - df["aic"].min()
+    df["delta_bic"] = df["bic"] - df["bic"].min()
+    w = np.exp(-0.5 * df["delta_aic"].to_numpy())
+    df["aic_weight"] = w / w.sum()
+    return df.sort_values("aic", kind="stable")
+
+
+# ------------------------------------------------------------- delta method
+@dataclass(frozen=True)
+class DeltaMethodResult:
+    r"""A transformed estimate :math:`g(\hat\theta)` with its delta-method standard error."""
+
+    estimate: float
+    se: float
+    gradient: np.ndarray
+    level: float
+    lower: float
+    upper: float
+
+    def conf_int(self) -> tuple[float, float]:
+        """The Wald interval :math:`g(\\hat\\theta) \\pm z\\,\\mathrm{se}` at ``level``."""
+        return (self.lower, self.upper)
+
+
+def _flatten(params: dict) -> np.ndarray:
+    return np.concatenate([np.atleast_1d(np.asarray(v, dtype=float)) for v in params.values()])
+
+
+def _unflatten(template: dict, vec: np.ndarray) -> dict:
+    out, i = {}, 0
+    for name, v in template.items():
+        if np.ndim(v) == 0:
+            out[name] = float(vec[i])
+            i += 1
+        else:
+            size = np.size(v)
+            out[name] = vec[i : i + size].copy()
+            i += size
+    return out
+
+
+def delta_method(result: MLEResult, g, grad=None, *, level: float = 0.95) -> DeltaMethodResult:
+    r"""Estimate and standard error of a scalar function :math:`g(\theta)` of the parameters.
+
+    Parameters
+    ----------
+    result : MLEResult
+    g : callable
+        ``g(params) -> float`` where ``params`` is a dict shaped like
+        ``result.params``, e.g. ``lambda p: p["p"] / (1 - p["p"])`` (the odds).
+    grad : callable or array_like, optional
+        The gradient of ``g`` at the estimate over ``result.cov_names``
+        (a callable receives the params dict). Default: central finite
+        differences (one-sided at the edge of a parameter's domain).
+    level : float
+        Level of the Wald interval returned alongside.
+
+    Returns
+    -------
+    DeltaMethodResult
+        ``estimate`` :math:`= g(\hat\theta)`, which by the invariance of the MLE
+        *is* the MLE of :math:`g(\theta)`; ``se``; ``gradient``; ``lower``/``upper``.
+
+    Notes
+    -----
+    .. math::
+        \widehat{\mathrm{Var}}\,g(\hat\theta) \approx \nabla g(\hat\theta)^\top
+        \,\widehat{\mathrm{Cov}}(\hat\theta)\,\nabla g(\hat\theta),
+
+    with :math:`\widehat{\mathrm{Cov}}` = ``result.cov``. statsmodels:
+    ``results.t_test`` for linear :math:`g`, ``statsmodels.stats._delta_method.NonlinearDeltaCov``;
+    R: ``car::deltaMethod``, ``msm::deltamethod``.
+    """
+    owner = "delta_method"
+    if not isinstance(result, MLEResult):
+        raise ValueError(f"{owner}: result must be an MLEResult from mlekit.fit, got {result!r}.")
+    if not callable(g):
+        raise ValueError(f"{owner}: g must be a function of the params dict, got {g!r}.")
+    level = _check_level(level, owner)
+    theta = _flatten(result.params)
+    k = len(result.cov_names)
+    cov = np.asarray(result.cov, dtype=float)
+    if theta.size != k or cov.shape != (k, k):
+        raise ValueError(f"{owner}: result.params ({theta.size} values) do not match result.cov_names ({k}).")
+
+    def call(vec):
+        try:
+            val = g(_unflatten(result.params, vec))
+        except Exception as exc:
+            raise ValueError(f"{owner}: g raised {type(exc).__name__}: {exc}") from exc
+        arr = np.asarray(val, dtype=float)
+        if arr.ndim != 0 and arr.size != 1:
+            raise ValueError(f"{owner}: g must return one number, got an array of shape {arr.shape}.")
+        return float(arr.reshape(()))
+
+    est = call(theta)
+    if not np.isfinite(est):
+        raise ValueError(f"{owner}: g at the estimate is not finite ({est!r}).")
+    if grad is None:
+        bounds = []
+        for spec in result.family.params:
+            bounds += [(spec.lower, spec.upper)] * (spec.size or 1)
+        if len(bounds) != k:  # families whose reported axes differ from their Param specs
+            bounds = [(-np.inf, np.inf)] * k
+        grad_vec = np.empty(k)
+        for i in range(k):
+            h = np.cbrt(np.finfo(float).eps) * max(1.0, abs(theta[i]))
+            lo, hi = bounds[i]
+            up, down = theta.copy(), theta.copy()
+            if theta[i] + h <= hi and theta[i] - h >= lo:
+                up[i] += h
+                down[i] -= h
+                grad_vec[i] = (call(up) - call(down)) / (2 * h)
+            elif theta[i] + 2 * h <= hi:  # forward difference (second order)
+                up2 = theta.copy()
+                up[i] += h
+                up2[i] += 2 * h
+                grad_vec[i] = (-3 * est + 4 * call(up) - call(up2)) / (2 * h)
+            else:
+                down2 = theta.copy()
+                down[i] -= h
+                down2[i] -= 2 * h
+                grad_vec[i] = (3 * est - 4 * call(down) + call(down2)) / (2 * h)
+    else:
+        gv = grad(dict(result.params)) if callable(grad) else grad
+        grad_vec = np.atleast_1d(np.asarray(gv, dtype=float)).ravel()
+        if grad_vec.shape != (k,):
+            raise ValueError(
+                f"{owner}: grad must have one entry per axis of result.cov ({', '.join(result.cov_names)}), "
+                f"got shape {np.shape(gv)}."
+            )
+    if not np.all(np.isfinite(grad_vec)):
+        raise ValueError(f"{owner}: the gradient of g at the estimate is not finite ({grad_vec}).")
+    var = float(grad_vec @ cov @ grad_vec)
+    se = float(np.sqrt(max(var, 0.0)))
+    z = stats.norm.ppf(0.5 + level / 2)
+    return DeltaMethodResult(estimate=est, se=se, gradient=grad_vec, level=level, lower=est - z * se, upper=est + z * se)
