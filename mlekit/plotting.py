@@ -1,0 +1,336 @@
+"""Figures of the course: log-likelihood curves and surfaces, optimizer paths, fits vs data.
+
+Every function takes ``ax=None`` (a new figure is made when omitted), returns
+the ``matplotlib.axes.Axes`` it drew on, and sets a title, axis labels and a
+legend. matplotlib is imported only when a function is called, so
+``import mlekit`` stays light.
+
+What to use when
+----------------
+- :func:`plot_loglik`: the log-likelihood (or profile log-likelihood) of one
+  parameter, with the MLE and a likelihood-ratio or Wald interval marked.
+- :func:`plot_loglik_surface`: contours of a two-parameter log-likelihood with
+  an optimizer's path (an ``(T, 2)`` array or a trace with ``iterates``).
+- :func:`plot_fit`: the fitted density (or pmf) over a histogram of the data.
+- :func:`qq_plot`: sample quantiles against the fitted model's quantiles.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from .families import Bernoulli, Binomial, Categorical, Exponential, Family, Normal, Poisson
+from .results import MLEResult
+
+__all__ = ["plot_loglik", "plot_loglik_surface", "plot_fit", "qq_plot"]
+
+
+def _axes(ax):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+def _result_for(family, x, result, owner):
+    from .fit import fit
+
+    if result is None:
+        return fit(family, x)
+    if not isinstance(result, MLEResult):
+        raise ValueError(f"{owner}: result must be an MLEResult, got {result!r}.")
+    return result
+
+
+def plot_loglik(
+    family: Family,
+    data,
+    param: str | None = None,
+    *,
+    result: MLEResult | None = None,
+    interval: str | None = "lr",
+    level: float = 0.95,
+    grid=None,
+    num: int = 201,
+    ax=None,
+):
+    r"""Plot the (profile) log-likelihood of one parameter, marking the MLE and an interval.
+
+    Parameters
+    ----------
+    family : Family
+    data : array_like
+    param : str, optional
+        Required for multi-parameter families; the others are maximized out
+        (profile log-likelihood).
+    result : MLEResult, optional
+        A fit of ``family`` to ``data``.
+    interval : {"lr", "wald", None}
+        Which interval to mark: likelihood-ratio (with the cutoff line
+        :math:`\ell(\hat\theta) - \chi^2_1(\text{level})/2`) or Wald.
+    level : float
+    grid : array_like, optional
+        Parameter values to plot; default spans the LR interval generously,
+        within the parameter's domain.
+    num : int
+        Number of grid points when ``grid`` is None.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Line 0 is the curve (label ``"log-likelihood"`` or ``"profile log-likelihood"``);
+        the MLE is a marker labelled ``"MLE"``.
+    """
+    from .inference import _check_family, _only_param, profile_interval, profile_loglik
+
+    owner = "plot_loglik"
+    family = _check_family(family, owner)
+    if interval not in ("lr", "wald", None):
+        raise ValueError(f"{owner}: interval must be 'lr', 'wald' or None, got {interval!r}.")
+    x = family.check_data(data)
+    param = _only_param(family, param, owner)
+    result = _result_for(family, x, result, owner)
+    if param not in result.params or np.ndim(result.params[param]) != 0:
+        raise ValueError(f"{owner}: {param!r} is not a scalar parameter of {family!r}.")
+    est = float(result.params[param])
+    lr = profile_interval(family, x, param, level=level, result=result)
+    spec = {s.name: s for s in family.params}[param]
+    if grid is None:
+        width = max(lr.upper - lr.lower, 1e-12)
+        lo, hi = lr.lower - 0.6 * width, lr.upper + 0.6 * width
+        span = spec.upper - spec.lower
+        pad = 1e-6 * (span if np.isfinite(span) else max(1.0, abs(est)))
+        # stay inside the domain; include a closed edge only when the interval reaches it
+        if np.isfinite(spec.lower):
+            lo = spec.lower if ("lower" in lr.boundary and not spec.lower_open) else max(lo, spec.lower + pad)
+        if np.isfinite(spec.upper):
+            hi = spec.upper if ("upper" in lr.boundary and not spec.upper_open) else min(hi, spec.upper - pad)
+        grid = np.linspace(lo, hi, num)
+    grid = np.asarray(grid, dtype=float)
+    if grid.ndim != 1 or grid.size < 2:
+        raise ValueError(f"{owner}: grid must be a 1-D array of at least 2 values, got shape {grid.shape}.")
+    ell = profile_loglik(family, x, param, grid, result=result)
+    ax = _axes(ax)
+    multi = len(family.param_names) > 1
+    label = "profile log-likelihood" if multi else "log-likelihood"
+    ax.plot(grid, ell, color="C0", label=label)
+    ax.plot([est], [result.loglik], "o", color="C3", label="MLE", zorder=3)
+    pct = f"{100 * level:g}%"
+    if interval == "lr":
+        cut = lr.loglik - lr.cutoff
+        ax.axhline(cut, color="0.5", linestyle=":", label=r"cutoff $\ell(\hat\theta) - \chi^2_1/2$")
+        ax.axvspan(lr.lower, lr.upper, color="C1", alpha=0.15, label=f"{pct} likelihood-ratio interval")
+    elif interval == "wald":
+        lo, hi = result.conf_int(level)[param]
+        ax.axvspan(lo, hi, color="C2", alpha=0.15, label=f"{pct} Wald interval")
+    finite = ell[np.isfinite(ell)]
+    if finite.size:
+        bottom = max(finite.min(), result.loglik - 4 * lr.cutoff)
+        ax.set_ylim(bottom - 0.05 * (result.loglik - bottom + 1e-12), result.loglik + 0.1 * (result.loglik - bottom + 1e-12))
+    ax.set_xlabel(param)
+    ax.set_ylabel(label)
+    ax.set_title(f"{label.capitalize()} of {param}: {family!r}, n = {x.size}")
+    ax.legend(loc="best")
+    return ax
+
+
+def plot_loglik_surface(
+    family: Family,
+    data,
+    *,
+    params=None,
+    ranges=None,
+    path=None,
+    result: MLEResult | None = None,
+    num: int = 81,
+    levels: int = 20,
+    ax=None,
+):
+    """Contours of a two-parameter log-likelihood, with the MLE and an optional optimizer path.
+
+    Parameters
+    ----------
+    family : Family
+        With exactly two free scalar parameters (e.g. ``Normal()``), or give ``params``.
+    data : array_like
+    params : tuple of two str, optional
+        Default: ``family.param_names``.
+    ranges : ((lo, hi), (lo, hi)), optional
+        Axis ranges; default: the MLE plus/minus 4 standard errors, inside the domain.
+    path : ndarray of shape (T, 2) or object with ``iterates``, optional
+        Optimizer iterates in the order of ``params`` (e.g. an ``OptimizeTrace``).
+    result : MLEResult, optional
+    num : int
+        Grid points per axis.
+    levels : int or array_like
+        Number of contour levels (spaced quadratically below the maximum, so
+        that the region near the MLE is detailed) or the levels themselves.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax.collections`` holds the contour set; the MLE is a line labelled
+        ``"MLE"`` and the path one labelled ``"optimizer path"``.
+    """
+    owner = "plot_loglik_surface"
+    if not isinstance(family, Family):
+        raise ValueError(f"{owner}: family must be an mlekit family, got {family!r}.")
+    names = tuple(params) if params is not None else family.param_names
+    if len(names) != 2 or set(names) != set(family.param_names) or any(s.size is not None for s in family.params):
+        raise ValueError(
+            f"{owner}: needs a family with exactly two scalar parameters to put on the axes; "
+            f"{family!r} has {', '.join(family.param_names)}."
+        )
+    x = family.check_data(data)
+    result = _result_for(family, x, result, owner)
+    specs = {s.name: s for s in family.params}
+    if ranges is None:
+        ranges = []
+        for n_ in names:
+            est, se = float(result.params[n_]), float(result.se[n_])
+            half = 4 * se if se > 0 else max(1.0, abs(est))
+            lo, hi = est - half, est + half
+            s = specs[n_]
+            if np.isfinite(s.lower):
+                lo = max(lo, s.lower + 1e-3 * (est - s.lower if est > s.lower else 1.0))
+            if np.isfinite(s.upper):
+                hi = min(hi, s.upper - 1e-3 * (s.upper - est if est < s.upper else 1.0))
+            ranges.append((lo, hi))
+    ranges = np.asarray(ranges, dtype=float)
+    if ranges.shape != (2, 2) or not np.all(ranges[:, 0] < ranges[:, 1]):
+        raise ValueError(f"{owner}: ranges must be ((lo, hi), (lo, hi)) with lo < hi, got {ranges.tolist()}.")
+    for n_, (lo, hi) in zip(names, ranges):
+        if not (specs[n_].contains(lo) and specs[n_].contains(hi)):
+            raise ValueError(f"{owner}: range [{lo:g}, {hi:g}] of {n_} leaves its domain {specs[n_].describe()}.")
+    g0 = np.linspace(*ranges[0], num)
+    g1 = np.linspace(*ranges[1], num)
+    Z = np.array([[family.loglik(x, **{names[0]: a, names[1]: b}) for a in g0] for b in g1])
+    ax = _axes(ax)
+    if np.ndim(levels) == 0:  # quadratically spaced drops below the maximum: detail near the MLE
+        top = max(float(np.max(Z)), float(result.loglik))
+        drop = top - float(np.min(Z[np.isfinite(Z)]))
+        levels = np.sort(top - np.linspace(0.0, np.sqrt(drop), int(levels) + 1)[1:] ** 2)
+    cs = ax.contour(g0, g1, Z, levels=levels, cmap="viridis")
+    ax.clabel(cs, inline=True, fontsize=7, fmt="%.4g")
+    ax.plot([result.params[names[0]]], [result.params[names[1]]], "*", color="C3", markersize=12, label="MLE", zorder=4)
+    if path is not None:
+        pts = getattr(path, "iterates", path)
+        pts = np.asarray(pts, dtype=float)
+        if pts.ndim != 2 or pts.shape[1] != 2 or pts.shape[0] < 1:
+            raise ValueError(f"{owner}: path must be an array of shape (T, 2) (or a trace with such iterates), got shape {pts.shape}.")
+        ax.plot(pts[:, 0], pts[:, 1], "o-", color="C1", markersize=3, label="optimizer path", zorder=3)
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    ax.set_title(f"Log-likelihood contours: {family!r}, n = {x.size}")
+    ax.legend(loc="best")
+    return ax
+
+
+def _scipy_dist(family, params, owner):
+    """A frozen scipy.stats distribution for a fitted family (used for quantiles)."""
+    if hasattr(family, "to_scipy"):
+        return family.to_scipy(**params)
+    if isinstance(family, Normal):
+        mu, s2 = family._full(params)
+        return stats.norm(mu, np.sqrt(s2))
+    if isinstance(family, Exponential):
+        return stats.expon(scale=1.0 / params["rate"])
+    if isinstance(family, Poisson):
+        return stats.poisson(params["lam"])
+    if isinstance(family, Binomial):
+        return stats.binom(family.n, params["p"])
+    if isinstance(family, Bernoulli):
+        return stats.bernoulli(params["p"])
+    raise ValueError(f"{owner}: no quantile function known for {family!r}.")
+
+
+def plot_fit(result: MLEResult, data, *, bins="auto", ax=None):
+    """The fitted density over a density histogram (continuous), or the fitted pmf over observed frequencies (discrete).
+
+    Parameters
+    ----------
+    result : MLEResult
+        A fit; its ``family`` and ``params`` define the curve.
+    data : array_like
+        The observations (the same the model was fitted to).
+    bins : int, sequence or str
+        Passed to ``numpy.histogram`` for continuous families.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The fitted curve (continuous) or pmf markers (discrete) is the line
+        labelled ``"fitted ..."``; the data are bars labelled ``"data"``.
+    """
+    owner = "plot_fit"
+    if not isinstance(result, MLEResult):
+        raise ValueError(f"{owner}: result must be an MLEResult from mlekit.fit, got {result!r}.")
+    fam = result.family
+    x = fam.check_data(data)
+    ax = _axes(ax)
+    if fam.discrete:
+        if isinstance(fam, Categorical):
+            support = np.arange(fam.k)
+        else:
+            hi = int(x.max())
+            if isinstance(fam, (Bernoulli, Binomial)):
+                hi = 1 if isinstance(fam, Bernoulli) else fam.n
+            support = np.arange(0, hi + 1)
+        freq = np.bincount(x.astype(np.intp), minlength=support.size)[: support.size] / x.size
+        pmf = np.exp(fam.logpdf(support, **result.params))
+        ax.bar(support, freq, width=0.8, color="C0", alpha=0.5, label="data (relative frequency)")
+        ax.plot(support, pmf, "o", color="C3", label="fitted pmf")
+        ax.vlines(support, 0, pmf, color="C3", linewidth=1)
+        ax.set_ylabel("probability")
+    else:
+        counts, edges = np.histogram(x, bins=bins)
+        dens = counts / (x.size * np.diff(edges))
+        ax.bar(edges[:-1], dens, width=np.diff(edges), align="edge", color="C0", alpha=0.5, label="data (histogram)")
+        pad = 0.05 * (edges[-1] - edges[0])
+        grid = np.linspace(edges[0] - pad, edges[-1] + pad, 400)
+        try:
+            fam.check_data(grid)
+        except ValueError:  # e.g. Exponential: no density below 0
+            grid = grid[grid >= 0]
+        ax.plot(grid, np.exp(fam.logpdf(grid, **result.params)), color="C3", label="fitted density")
+        ax.set_ylabel("density")
+    ax.set_xlabel("x")
+    ax.set_title(f"Fitted {fam!r} vs data, n = {x.size}")
+    ax.legend(loc="best")
+    return ax
+
+
+def qq_plot(result: MLEResult, data, *, ax=None):
+    """Quantile-quantile plot: sorted data against the fitted model's quantiles.
+
+    The theoretical quantiles are at plotting positions :math:`(i - 0.5)/n`
+    (as ``scipy.stats.probplot`` with a fitted distribution, R ``qqplot``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Line 0: points (theoretical, sorted data) labelled ``"data"``; line 1:
+        the identity line labelled ``"y = x"``.
+    """
+    owner = "qq_plot"
+    if not isinstance(result, MLEResult):
+        raise ValueError(f"{owner}: result must be an MLEResult from mlekit.fit, got {result!r}.")
+    fam = result.family
+    x = np.sort(fam.check_data(data).astype(float))
+    dist = _scipy_dist(fam, result.params, owner)
+    probs = (np.arange(1, x.size + 1) - 0.5) / x.size
+    q = dist.ppf(probs)
+    ax = _axes(ax)
+    ax.plot(q, x, "o", color="C0", markersize=4, label="data")
+    lo, hi = min(q.min(), x.min()), max(q.max(), x.max())
+    ax.plot([lo, hi], [lo, hi], color="C3", linestyle="--", label="y = x")
+    ax.set_xlabel(f"quantiles of fitted {fam!r}")
+    ax.set_ylabel("sample quantiles")
+    ax.set_title(f"QQ plot: {fam!r}, n = {x.size}")
+    ax.legend(loc="best")
+    return ax
