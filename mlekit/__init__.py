@@ -18,14 +18,25 @@ What to use when
 
 from .families import (
     Bernoulli,
+    Beta,
     Binomial,
     Categorical,
+    CustomFamily,
     Exponential,
     Family,
+    Gamma,
+    Geometric,
+    Laplace,
+    LogNormal,
+    NegativeBinomial,
     Normal,
     Param,
     Poisson,
+    StudentT,
+    Uniform,
+    Weibull,
 )
+from . import optimize
 from . import datasets
 from .fit import fit
 from .results import MLEResult
@@ -34,14 +45,25 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Bernoulli",
+    "Beta",
     "Binomial",
     "Categorical",
+    "CustomFamily",
     "Exponential",
     "Family",
+    "Gamma",
+    "Geometric",
+    "Laplace",
+    "LogNormal",
+    "NegativeBinomial",
+    "StudentT",
+    "Uniform",
+    "Weibull",
     "MLEResult",
     "Normal",
     "Param",
     "Poisson",
     "datasets",
     "fit",
+    "optimize",
 ]

@@ -121,3 +121,103 @@ def as_positive_int(value, owner: str, name: str) -> int:
     if value < 1:
         raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}.")
     return int(value)
+
+
+# ------------------------------------------------------------ fast paths
+def max_nonneg_int(arr: np.ndarray):
+    """For an integer array, ``max(arr)`` if every entry is >= 0, else ``None`` (one pass).
+
+    Viewing signed integers as unsigned maps negative values to huge ones, so a
+    single ``max`` over the unsigned view checks the lower bound 0 and finds
+    the upper end at once.
+    """
+    if np.issubdtype(arr.dtype, np.unsignedinteger):
+        return int(arr.max())
+    u = arr.view(np.dtype(f"u{arr.dtype.itemsize}"))
+    mx = int(u.max())
+    if mx > np.iinfo(arr.dtype).max:
+        return None
+    return mx
+
+
+def check_counts_fast(arr: np.ndarray, owner: str, *, upper=None, what="counts", name: str = "data"):
+    """``check_integers(arr, lower=0, upper)`` with a one-pass fast path for integer dtypes.
+
+    Returns ``(arr, max)``; the error messages are those of :func:`check_integers`.
+    """
+    if np.issubdtype(arr.dtype, np.bool_):
+        arr = arr.view(np.uint8)
+    if np.issubdtype(arr.dtype, np.integer):
+        mx = max_nonneg_int(arr)
+        if mx is not None and (upper is None or mx <= upper):
+            return arr, mx
+    arr = check_integers(arr, owner, name=name, lower=0, upper=upper, what=what)
+    return arr, int(arr.max())
+
+
+_CHUNK = 8192
+
+
+def centred_moments(x: np.ndarray):
+    """``(mean, M2)`` with ``M2 = sum((x - mean)**2)``, accurately and in one memory pass.
+
+    The data are read in cache-sized chunks; each chunk's mean and centred sum
+    of squares are computed while it is in cache (with the Chan-Golub-LeVeque
+    correction), then the chunks are merged exactly:
+    ``M2 = sum_c M2_c + sum_c n_c (mean_c - mean)**2``. Badly scaled data
+    (1e7 + 0.1, 1e7 + 0.3, ...) keep their digits, unlike the one-pass
+    ``sum(x**2) - n*mean**2`` formula. Non-finite data give a non-finite mean.
+    """
+    n = x.size
+    if n <= _CHUNK:
+        xf = x.astype(float, copy=False)
+        m = float(np.sum(xf)) / n
+        d = xf - m
+        s = float(np.sum(d))
+        return m + s / n, max(float(d @ d) - s * s / n, 0.0)
+    x = np.ascontiguousarray(x)
+    nb = n // _CHUNK
+    sums = np.empty(nb + 1)
+    m2s = np.empty(nb + 1)
+    cnt = np.full(nb + 1, float(_CHUNK))
+    buf = np.empty(_CHUNK)
+    sub, dot = np.subtract, np.dot
+    for j in range(nb + (n % _CHUNK > 0)):
+        c = x[j * _CHUNK : (j + 1) * _CHUNK]
+        k = c.size
+        s = float(c.sum())
+        m = s / k
+        d = sub(c, m, out=buf[:k])
+        e = float(d.sum())
+        sums[j] = s
+        m2s[j] = float(dot(d, d)) - e * e / k
+        cnt[j] = k
+    if n % _CHUNK == 0:
+        sums, m2s, cnt = sums[:nb], m2s[:nb], cnt[:nb]
+    means = sums / cnt
+    mean = float(np.sum(sums)) / n
+    dm = means - mean
+    return mean, max(float(np.sum(m2s)) + float(np.dot(cnt * dm, dm)), 0.0)
+
+
+def check_positive(arr: np.ndarray, owner: str, *, what: str = "positive values", strict: bool = True, upper=None, name: str = "data"):
+    """Return ``arr`` as floats after checking it is finite and > 0 (>= 0 if not ``strict``), and < ``upper``.
+
+    Two cheap passes (``min`` and ``sum``; ``max`` too with ``upper``); the
+    detailed scan for the error message runs only when something is wrong.
+    """
+    if not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(float)
+    mn = arr.min()
+    total = arr.sum()
+    if not (np.isfinite(total) and np.isfinite(mn)):
+        check_finite(arr, owner, name=name, total=total)
+    bad_lo = (mn <= 0) if strict else (mn < 0)
+    if bad_lo:
+        i = first_index(arr <= 0 if strict else arr < 0)
+        rel = ">" if strict else ">="
+        raise ValueError(f"{owner}: {name} must be {rel} 0 ({what}), but index {i} holds {arr[i].item()!r}.")
+    if upper is not None and arr.max() >= upper:
+        i = first_index(arr >= upper)
+        raise ValueError(f"{owner}: {name} must be < {upper} ({what}), but index {i} holds {arr[i].item()!r}.")
+    return arr

@@ -41,7 +41,10 @@ from ._validation import (
     as_positive_int,
     as_scalar,
     check_finite,
+    centred_moments,
+    check_counts_fast,
     check_integers,
+    check_positive,
 )
 
 __all__ = [
@@ -53,6 +56,16 @@ __all__ = [
     "Poisson",
     "Normal",
     "Exponential",
+    "Gamma",
+    "Weibull",
+    "Beta",
+    "NegativeBinomial",
+    "StudentT",
+    "LogNormal",
+    "Geometric",
+    "Uniform",
+    "Laplace",
+    "CustomFamily",
 ]
 
 
@@ -239,9 +252,24 @@ class Family:
         arr = self.check_data(x)
         return self._mle(arr)
 
-    def sample(self, size: int, *, rng=None, **params) -> np.ndarray:
-        """Draw ``size`` independent observations (``rng``: Generator, seed or None)."""
-        size = as_positive_int(size, f"{self.name}.sample", "size")
+    def sample(self, *args, rng=None, **params) -> np.ndarray:
+        """``sample(size, *, rng=None, **params)``: draw ``size`` independent observations.
+
+        ``rng`` is a Generator, a seed or None. ``size`` may be given by
+        keyword too, except for a family with a parameter called ``size``
+        (``NegativeBinomial``), where it must be positional:
+        ``NegativeBinomial().sample(100, size=3.0, mu=2.0)``.
+        """
+        owner = f"{self.name}.sample"
+        if len(args) > 1:
+            raise ValueError(f"{owner}: takes one positional argument (the sample size), got {len(args)}.")
+        if args:
+            size = args[0]
+        elif "size" in params and "size" not in self.param_names:
+            size = params.pop("size")
+        else:
+            raise ValueError(f"{owner}: missing the sample size, e.g. {self.name}().sample(100, ...).")
+        size = as_positive_int(size, owner, "size")
         p = self.check_params(params, where="sample")
         return self._sample(np.random.default_rng(rng), size, p)
 
@@ -308,6 +336,43 @@ class Family:
     def _sample(self, rng, size, p):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    # ------------------------------------------- hooks used by mlekit.fit
+    #: False for families whose log-likelihood is not differentiable in the
+    #: parameters at the MLE (Uniform, Laplace): only the closed form applies.
+    differentiable: bool = True
+
+    def _start(self, x) -> dict:
+        """Starting values for a numerical fit (method of moments or similar)."""
+        raise NotImplementedError  # pragma: no cover - every numerical family overrides
+
+    def _objective(self, x):
+        """``(loglik, score, hessian)``: functions of a validated parameter dict.
+
+        Families whose likelihood depends on the data through a few
+        sufficient statistics override this so that each evaluation costs
+        O(1) instead of O(N).
+        """
+        return (
+            lambda p: float(self._loglik(x, p)),
+            lambda p: np.asarray(self._score(x, p), dtype=float).reshape(self.n_free),
+            lambda p: np.asarray(self._hessian(x, p), dtype=float).reshape(self.n_free, self.n_free),
+        )
+
+    def _fit_auto(self, x):
+        """The family's best numerical route: ``(params, trace)`` or ``None`` for generic Newton."""
+        return None
+
+    def _closed_form_fit(self, arr):
+        """Validate, estimate and evaluate in as few passes as possible: ``(x, params, loglik)``."""
+        x = self._check_support(arr)
+        params = self._mle(x)
+        return x, params, float(self._loglik(x, params))
+
+    def _closed_form_cov(self, x, params):
+        """Covariance of a closed-form estimate: ``(cov, names, information)``."""
+        cov, names = self.inverse_information(x.size, **params)
+        return cov, names, "expected"
+
 
 # ---------------------------------------------------------------- Bernoulli
 class Bernoulli(Family):
@@ -355,6 +420,12 @@ class Bernoulli(Family):
 
     def _mle(self, x):
         return {"p": float(np.sum(x)) / x.size}
+
+    def _closed_form_fit(self, arr):
+        x, _ = check_counts_fast(arr, self.name, upper=1, what="0/1 outcomes")
+        s, n = float(np.count_nonzero(x)) if x.dtype == np.uint8 else float(np.sum(x)), x.size
+        params = {"p": s / n}
+        return x, params, float(special.xlogy(s, params["p"]) + special.xlog1py(n - s, -params["p"]))
 
     def _sample(self, rng, size, p):
         return (rng.random(size) < p["p"]).astype(np.int64)
@@ -553,6 +624,20 @@ class Poisson(Family):
     def _mle(self, x):
         return {"lam": float(np.sum(x)) / x.size}
 
+    def _closed_form_fit(self, arr):
+        # One pass checks the counts, one np.bincount gives every statistic:
+        # sum(x) and sum(log x!) come from the frequency table.
+        x, mx = check_counts_fast(arr, self.name, what="counts")
+        n = x.size
+        if mx <= max(4 * n, 1 << 16):
+            c = np.bincount(x if np.issubdtype(x.dtype, np.integer) else x.astype(np.intp), minlength=1).astype(float)
+            k = np.arange(c.size, dtype=float)
+            s, logfact = float(c @ k), float(c @ special.gammaln(k + 1.0))
+        else:
+            s, logfact = float(np.sum(x, dtype=float)), float(np.sum(special.gammaln(x + 1.0)))
+        lam = s / n
+        return x, {"lam": lam}, float(special.xlogy(s, lam) - n * lam - logfact)
+
     def _sample(self, rng, size, p):
         return rng.poisson(p["lam"], size=size)
 
@@ -662,6 +747,37 @@ class Normal(Family):
         check_finite(arr, self.name)
         return arr
 
+    def _closed_form_fit(self, arr):
+        # One memory pass: the chunked centred moments also reveal NaN/inf
+        # (they make the mean non-finite), so validation costs nothing extra.
+        x = arr.astype(float, copy=False) if not np.issubdtype(arr.dtype, np.floating) else arr
+        mean, m2 = centred_moments(x)
+        if not np.isfinite(mean) or not np.isfinite(m2):
+            check_finite(x, self.name)
+        n = x.size
+        out = {}
+        mu = mean if self.fixed_mu is None else self.fixed_mu
+        if self.fixed_mu is None:
+            out["mu"] = mu
+        ss = m2 + n * (mean - mu) ** 2
+        if self.fixed_sigma2 is None:
+            out = self._mle_from(x, out, ss)
+        _, s2 = self._full(out)
+        return x, out, float(-0.5 * n * np.log(2 * np.pi * s2) - ss / (2 * s2))
+
+    def _mle_from(self, x, out, ss):
+        n = x.size
+        s2 = ss / n
+        if not s2 > 0:
+            where = "all observations are equal" if n > 1 else "there is a single observation"
+            raise ValueError(
+                f"{self.name}: the MLE of sigma2 does not exist because {where} "
+                f"(value {x[0]!r}){' and equal to the fixed mu' if self.fixed_mu is not None else ''}: "
+                "the likelihood grows without bound as sigma2 -> 0."
+            )
+        out["sigma2"] = s2
+        return out
+
     def _mle(self, x):
         out = {}
         n = x.size
@@ -686,16 +802,16 @@ class Normal(Family):
 
 
 def _sum_sq_dev(x: np.ndarray, mu: float) -> float:
-    """Sum of squared deviations from ``mu``, by the two-pass corrected formula.
+    """Sum of squared deviations from ``mu``: ``M2 + n (mean - mu)**2``.
 
-    ``sum((x - mu)**2)`` is computed on centred data, then corrected by
-    ``(sum(x - mu))**2 / n`` (Chan, Golub & LeVeque 1983), so that badly scaled
-    data (1e7 + 0.1, 1e7 + 0.3, ...) keep their digits; the one-pass
-    ``sum(x**2) - n*mean**2`` formula loses them all.
+    ``M2 = sum((x - mean)**2)`` comes from
+    :func:`mlekit._validation.centred_moments` (chunked, centred,
+    Chan-Golub-LeVeque corrected), so badly scaled data (1e7 + 0.1,
+    1e7 + 0.3, ...) keep their digits (the one-pass ``sum(x**2) - n*mean**2``
+    formula loses them all), and the result is exact for any ``mu``.
     """
-    d = x - mu
-    s = float(np.sum(d))
-    return float(np.dot(d, d)) - s * s / x.size
+    mean, m2 = centred_moments(x)
+    return m2 + x.size * (mean - mu) ** 2
 
 
 # -------------------------------------------------------------- Exponential
@@ -752,3 +868,1103 @@ class Exponential(Family):
 
     def _sample(self, rng, size, p):
         return rng.exponential(1.0 / p["rate"], size=size)
+
+
+# =====================================================================
+# Families without a closed-form MLE (and a few more with one)
+# =====================================================================
+_EULER = 0.5772156649015329
+_SUB = 20_000  # starting values come from a sub-sample of at most ~this many points
+
+
+def _sub(x: np.ndarray) -> np.ndarray:
+    """An evenly spaced sub-sample, for starting values only (never for the estimate)."""
+    return x[:: max(1, x.size // _SUB)]
+
+
+def _profile_newton_log(lp, d1, d2, t0, *, tol=1e-11, max_iter=100):
+    """Maximize a 1-D profile log-likelihood ``lp(t)`` over ``t > 0`` by Newton in ``log t``.
+
+    ``d1``/``d2`` are the first and second derivatives in ``t``. Returns the
+    trace in the working coordinate ``log t``.
+    """
+    from .optimize import newton_raphson
+
+    def L(e):
+        return lp(np.exp(e[0]))
+
+    def S(e):
+        t = np.exp(e[0])
+        return np.array([t * d1(t)])
+
+    def H(e):
+        t = np.exp(e[0])
+        return np.array([[t * t * d2(t) + t * d1(t)]])
+
+    return newton_raphson(L, S, H, np.array([np.log(t0)]), tol=tol, max_iter=max_iter)
+
+
+def _with_iterates(trace, iterates):
+    from dataclasses import replace
+
+    return replace(trace, iterates=np.asarray(iterates, dtype=float))
+
+
+# -------------------------------------------------------------------- Gamma
+class Gamma(Family):
+    r"""Gamma(shape, rate): positive reals with mean ``shape / rate``.
+
+    Notes
+    -----
+    .. math::
+        \log f(x;\alpha,\beta) = \alpha\log\beta - \log\Gamma(\alpha) + (\alpha-1)\log x - \beta x .
+
+    The log-likelihood depends on the data only through :math:`N`,
+    :math:`S=\sum x_i` and :math:`L=\sum\log x_i`. Setting the rate score to 0
+    gives :math:`\hat\beta = \hat\alpha/\bar x`; the shape then solves the 1-D
+    equation :math:`\log\alpha - \psi(\alpha) = \log\bar x - L/N` (a concave
+    profile likelihood; Newton in :math:`\log\alpha` from Minka's start). It has
+    a solution iff not all observations are equal (Jensen's inequality).
+
+    .. math::
+        I(\alpha,\beta) = \begin{pmatrix}\psi_1(\alpha) & -1/\beta\\ -1/\beta & \alpha/\beta^2\end{pmatrix}.
+
+    scipy: ``scipy.stats.gamma(a=shape, scale=1/rate)``; R: ``dgamma(x, shape, rate)``.
+    """
+
+    name = "Gamma"
+    params = (Param("shape", 0.0, np.inf, typical=(0.5, 10.0)), Param("rate", 0.0, np.inf, typical=(0.2, 5.0)))
+
+    def _check_support(self, arr):
+        return check_positive(arr, self.name, what="positive reals")
+
+    def _stats(self, x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return x.size, float(np.sum(x)), float(np.sum(np.log(x)))
+
+    @staticmethod
+    def _ll(s, p):
+        n, S, L = s
+        a, b = p["shape"], p["rate"]
+        return n * (a * np.log(b) - special.gammaln(a)) + (a - 1) * L - b * S
+
+    @staticmethod
+    def _sc(s, p):
+        n, S, L = s
+        a, b = p["shape"], p["rate"]
+        return np.array([n * np.log(b) + L - n * special.digamma(a), n * a / b - S])
+
+    @staticmethod
+    def _hs(s, p):
+        n = s[0]
+        a, b = p["shape"], p["rate"]
+        return n * np.array([[-special.polygamma(1, a), 1 / b], [1 / b, -a / b**2]])
+
+    def _objective(self, x):
+        s = self._stats(x)
+        return (lambda p: float(self._ll(s, p)), lambda p: self._sc(s, p), lambda p: self._hs(s, p))
+
+    def _logpdf(self, x, p):
+        a, b = p["shape"], p["rate"]
+        return a * np.log(b) - special.gammaln(a) + special.xlogy(a - 1, x) - b * x
+
+    def _loglik(self, x, p):
+        return self._ll(self._stats(x), p)
+
+    def _score(self, x, p):
+        return self._sc(self._stats(x), p)
+
+    def _hessian(self, x, p):
+        return self._hs(self._stats(x), p)
+
+    def _fisher(self, p):
+        a, b = p["shape"], p["rate"]
+        return np.array([[special.polygamma(1, a), -1 / b], [-1 / b, a / b**2]])
+
+    def _start(self, x):
+        m, v = float(np.mean(_sub(x))), float(np.var(_sub(x)))
+        v = v if v > 0 else m * m
+        return {"shape": m * m / v, "rate": m / v}
+
+    def _fit_auto(self, x):
+        s = n, S, L = self._stats(x)
+        m = S / n
+        c = np.log(m) - L / n
+        if not c > 1e-15 * max(1.0, abs(np.log(m))):
+            raise ValueError(
+                f"{self.name}: the MLE does not exist because all observations are equal (value {x[0]!r}): "
+                "the likelihood grows without bound as shape -> infinity."
+            )
+        a0 = (3 - c + np.sqrt((c - 3) ** 2 + 24 * c)) / (12 * c)  # Minka (2002)
+        lp = lambda a: float(self._ll(s, {"shape": a, "rate": a / m}))  # noqa: E731
+        d1 = lambda a: n * (np.log(a) - special.digamma(a) - c)  # noqa: E731
+        d2 = lambda a: n * (1 / a - special.polygamma(1, a))  # noqa: E731
+        tr = _profile_newton_log(lp, d1, d2, a0)
+        a = np.exp(tr.iterates[:, 0])
+        tr = _with_iterates(tr, np.column_stack([a, a / m]))
+        return {"shape": float(a[-1]), "rate": float(a[-1] / m)}, tr, self._objective_from(s)
+
+    def _objective_from(self, s):
+        return (lambda p: float(self._ll(s, p)), lambda p: self._sc(s, p), lambda p: self._hs(s, p))
+
+    def _sample(self, rng, size, p):
+        return rng.gamma(p["shape"], 1.0 / p["rate"], size=size)
+
+
+# ------------------------------------------------------------------ Weibull
+class Weibull(Family):
+    r"""Weibull(shape, scale): positive reals (lifetimes, wind speeds).
+
+    Notes
+    -----
+    With :math:`z_i = (x_i/\lambda)^k` and :math:`w_i = \log(x_i/\lambda)`,
+
+    .. math::
+        \log f(x;k,\lambda) = \log k - k\log\lambda + (k-1)\log x - (x/\lambda)^k,
+
+    .. math::
+        \partial_k\ell = \frac{N}{k} + \sum w_i - \sum z_i w_i, \qquad
+        \partial_\lambda\ell = \frac{k}{\lambda}\Big(\sum z_i - N\Big).
+
+    For fixed :math:`k` the scale is :math:`\hat\lambda(k)^k = \overline{x^k}`,
+    which leaves a concave 1-D **profile likelihood** in :math:`k`, solved by
+    Newton in :math:`\log k` from the Gumbel moment start
+    :math:`k_0 = \pi / (\sqrt6\,\mathrm{sd}(\log x))`; each step costs one
+    ``exp`` pass over the data.
+
+    .. math::
+        I(k,\lambda) = \begin{pmatrix} (\pi^2/6 + (1-\gamma)^2)/k^2 & -(1-\gamma)/\lambda \\
+        -(1-\gamma)/\lambda & k^2/\lambda^2\end{pmatrix}.
+
+    scipy: ``scipy.stats.weibull_min(c=shape, scale=scale)``; R: ``dweibull(x, shape, scale)``.
+    """
+
+    name = "Weibull"
+    params = (Param("shape", 0.0, np.inf, typical=(0.5, 5.0)), Param("scale", 0.0, np.inf, typical=(0.2, 5.0)))
+
+    def _check_support(self, arr):
+        return check_positive(arr, self.name, what="positive reals")
+
+    def _logpdf(self, x, p):
+        k, lam = p["shape"], p["scale"]
+        w = np.log(x) - np.log(lam)
+        return np.log(k) - np.log(lam) + (k - 1) * w - np.exp(k * w)
+
+    def _parts(self, x, p):
+        k, lam = p["shape"], p["scale"]
+        w = np.log(x) - np.log(lam)
+        with np.errstate(over="ignore"):
+            z = np.exp(k * w)
+        return k, lam, w, z
+
+    def _loglik(self, x, p):
+        k, lam, w, z = self._parts(x, p)
+        n = x.size
+        return n * np.log(k) - n * np.log(lam) + (k - 1) * float(np.sum(w)) - float(np.sum(z))
+
+    def _score(self, x, p):
+        k, lam, w, z = self._parts(x, p)
+        n = x.size
+        zw = float(z @ w)
+        return np.array([n / k + float(np.sum(w)) - zw, (k / lam) * (float(np.sum(z)) - n)])
+
+    def _hessian(self, x, p):
+        k, lam, w, z = self._parts(x, p)
+        n = x.size
+        sz, zw, zww = float(np.sum(z)), float(z @ w), float(z @ (w * w))
+        h_kk = -n / k**2 - zww
+        h_kl = -n / lam + (k * zw + sz) / lam
+        h_ll = -(k / lam**2) * (sz - n) - (k / lam) ** 2 * sz
+        return np.array([[h_kk, h_kl], [h_kl, h_ll]])
+
+    def _fisher(self, p):
+        k, lam = p["shape"], p["scale"]
+        g = 1 - _EULER
+        return np.array([[(np.pi**2 / 6 + g * g) / k**2, -g / lam], [-g / lam, k**2 / lam**2]])
+
+    def _start(self, x):
+        u = np.log(_sub(x))
+        sd = float(np.std(u))
+        k = np.pi / (np.sqrt(6) * sd) if sd > 0 else 1.0
+        return {"shape": k, "scale": float(np.exp(np.mean(u) + _EULER / k))}
+
+    def _fit_auto(self, x):
+        n = x.size
+        u = np.log(x)
+        ubar = float(np.sum(u)) / n
+        v = u - ubar
+        vmax, vmin = float(v.max()), float(v.min())
+        if not vmax > vmin:
+            raise ValueError(
+                f"{self.name}: the MLE does not exist because all observations are equal (value {x[0]!r}): "
+                "the likelihood grows without bound as shape -> infinity."
+            )
+        v2 = v * v
+        cache = {}
+
+        def moments(k):  # log B(k), B'/B, B''/B with B(k) = mean(exp(k v)), overflow-safe
+            if k not in cache:
+                with np.errstate(over="ignore", under="ignore"):
+                    e = np.exp(k * (v - vmax))
+                s0 = float(np.sum(e))
+                cache.clear()
+                cache[k] = (k * vmax + np.log(s0 / n), float(e @ v) / s0, float(e @ v2) / s0)
+            return cache[k]
+
+        def lp(k):
+            return n * (np.log(k) - moments(k)[0] - ubar - 1.0)
+
+        def d1(k):
+            return n * (1.0 / k - moments(k)[1])
+
+        def d2(k):
+            _, m1, m2 = moments(k)
+            return -n * (1.0 / k**2 + m2 - m1 * m1)
+
+        sd = float(np.std(_sub(v)))
+        k0 = np.pi / (np.sqrt(6) * sd) if sd > 0 else 1.0
+        tr = _profile_newton_log(lp, d1, d2, k0)
+        ks = np.exp(tr.iterates[:, 0])
+        lams = [float(np.exp(ubar + moments(k)[0] / k)) for k in ks]
+        k = float(ks[-1])
+        lam = float(np.exp(ubar + moments(k)[0] / k))
+        tr = _with_iterates(tr, np.column_stack([ks, lams]))
+        return {"shape": k, "scale": lam}, tr, Family._objective(self, x)
+
+    def _sample(self, rng, size, p):
+        return p["scale"] * rng.weibull(p["shape"], size=size)
+
+
+# --------------------------------------------------------------------- Beta
+class Beta(Family):
+    r"""Beta(shape1, shape2): proportions strictly between 0 and 1.
+
+    Notes
+    -----
+    .. math::
+        \log f(x;a,b) = (a-1)\log x + (b-1)\log(1-x) - \log B(a,b).
+
+    Sufficient statistics :math:`L_1=\sum\log x_i`, :math:`L_2=\sum\log(1-x_i)`;
+    the log-likelihood is concave in :math:`(a, b)`, maximized by Newton
+    (in :math:`\log a, \log b`) from the method-of-moments start.
+
+    .. math::
+        I(a,b) = \begin{pmatrix}\psi_1(a)-\psi_1(a+b) & -\psi_1(a+b)\\
+        -\psi_1(a+b) & \psi_1(b)-\psi_1(a+b)\end{pmatrix}.
+
+    scipy: ``scipy.stats.beta(a=shape1, b=shape2)``; R: ``dbeta(x, shape1, shape2)``.
+    """
+
+    name = "Beta"
+    params = (Param("shape1", 0.0, np.inf, typical=(0.5, 10.0)), Param("shape2", 0.0, np.inf, typical=(0.5, 10.0)))
+
+    def _check_support(self, arr):
+        return check_positive(arr, self.name, what="proportions strictly between 0 and 1", upper=1.0)
+
+    def _stats(self, x):
+        return x.size, float(np.sum(np.log(x))), float(np.sum(np.log1p(-x)))
+
+    @staticmethod
+    def _ll(s, p):
+        n, L1, L2 = s
+        a, b = p["shape1"], p["shape2"]
+        return (a - 1) * L1 + (b - 1) * L2 - n * special.betaln(a, b)
+
+    @staticmethod
+    def _sc(s, p):
+        n, L1, L2 = s
+        a, b = p["shape1"], p["shape2"]
+        dab = special.digamma(a + b)
+        return np.array([L1 - n * (special.digamma(a) - dab), L2 - n * (special.digamma(b) - dab)])
+
+    @staticmethod
+    def _hs(s, p):
+        return -s[0] * Beta._fisher(None, p)
+
+    def _objective(self, x):
+        s = self._stats(x)
+        return (lambda p: float(self._ll(s, p)), lambda p: self._sc(s, p), lambda p: self._hs(s, p))
+
+    def _logpdf(self, x, p):
+        a, b = p["shape1"], p["shape2"]
+        return (a - 1) * np.log(x) + (b - 1) * np.log1p(-x) - special.betaln(a, b)
+
+    def _loglik(self, x, p):
+        return self._ll(self._stats(x), p)
+
+    def _score(self, x, p):
+        return self._sc(self._stats(x), p)
+
+    def _hessian(self, x, p):
+        return self._hs(self._stats(x), p)
+
+    def _fisher(self, p):
+        a, b = p["shape1"], p["shape2"]
+        t = special.polygamma(1, a + b)
+        return np.array([[special.polygamma(1, a) - t, -t], [-t, special.polygamma(1, b) - t]])
+
+    def _start(self, x):
+        xs = _sub(x)
+        m, v = float(np.mean(xs)), float(np.var(xs))
+        common = m * (1 - m) / v - 1 if v > 0 else -1.0
+        if not common > 0:
+            return {"shape1": 1.0, "shape2": 1.0}
+        return {"shape1": m * common, "shape2": (1 - m) * common}
+
+    def _fit_auto(self, x):
+        obj = self._objective(x)
+        return None, None, obj  # generic Newton in log coordinates on the O(1) objective
+
+    def _sample(self, rng, size, p):
+        return rng.beta(p["shape1"], p["shape2"], size=size)
+
+
+# -------------------------------------------------------- NegativeBinomial
+class NegativeBinomial(Family):
+    r"""NegativeBinomial(size, mu): overdispersed counts with mean ``mu``, variance ``mu + mu**2/size``.
+
+    Notes
+    -----
+    .. math::
+        \log f(x;r,\mu) = \log\Gamma(x+r) - \log\Gamma(r) - \log x!
+        + r\log\frac{r}{r+\mu} + x\log\frac{\mu}{r+\mu}.
+
+    :math:`\hat\mu = \bar x` for every :math:`r`; the size solves the 1-D
+    profile equation :math:`\sum_i\psi(x_i+r) - N\psi(r) + N\log\frac{r}{r+\bar x}=0`
+    (Newton in :math:`\log r`). Every evaluation runs over the **frequency
+    table** of the counts (``np.bincount``), so after one pass over the data
+    the work grows with the largest count, not with :math:`N`. A finite MLE
+    exists iff the data are overdispersed (sample variance > mean); otherwise
+    the likelihood increases towards the Poisson limit :math:`r\to\infty` and
+    ``fit`` raises ``ValueError``.
+
+    :math:`I_{\mu\mu} = r/(\mu(r+\mu))`, :math:`I_{r\mu}=0`,
+    :math:`I_{rr} = \psi_1(r) - \mathrm E\,\psi_1(X+r) - \mu/(r(r+\mu))` (the
+    expectation by summing the pmf over the support).
+
+    scipy: ``scipy.stats.nbinom(n=size, p=size/(size+mu))``; R: ``dnbinom(x, size=size, mu=mu)``.
+    """
+
+    name = "NegativeBinomial"
+    params = (Param("size", 0.0, np.inf, typical=(0.5, 20.0)), Param("mu", 0.0, np.inf, typical=(0.5, 20.0)))
+    discrete = True
+
+    def _check_support(self, arr):
+        return check_counts_fast(arr, self.name, what="counts")[0]
+
+    def _table(self, x, mx=None):
+        mx = int(x.max()) if mx is None else mx
+        if mx <= max(4 * x.size, 1 << 16):
+            c = np.bincount(x if np.issubdtype(x.dtype, np.integer) else x.astype(np.intp))
+            k = np.flatnonzero(c)
+            return k.astype(float), c[k].astype(float)
+        k, c = np.unique(x, return_counts=True)
+        return k.astype(float), c.astype(float)
+
+    @staticmethod
+    def _ll(t, p):
+        k, c, n, S, logfact = t
+        r, mu = p["size"], p["mu"]
+        return (
+            float(c @ special.gammaln(k + r)) - n * special.gammaln(r) - logfact
+            + n * r * np.log(r / (r + mu)) + special.xlogy(S, mu) - S * np.log(r + mu)
+        )
+
+    @staticmethod
+    def _sc(t, p):
+        k, c, n, S, _ = t
+        r, mu = p["size"], p["mu"]
+        sr = float(c @ special.digamma(k + r)) - n * special.digamma(r) + n * np.log(r / (r + mu)) + n - (S + n * r) / (r + mu)
+        return np.array([sr, S / mu - (S + n * r) / (r + mu)])
+
+    @staticmethod
+    def _hs(t, p):
+        k, c, n, S, _ = t
+        r, mu = p["size"], p["mu"]
+        h_rr = float(c @ special.polygamma(1, k + r)) - n * special.polygamma(1, r) + n / r - n / (r + mu) - (n * mu - S) / (r + mu) ** 2
+        h_rm = (S - n * mu) / (r + mu) ** 2
+        h_mm = -S / mu**2 + (S + n * r) / (r + mu) ** 2
+        return np.array([[h_rr, h_rm], [h_rm, h_mm]])
+
+    def _stats(self, x, mx=None):
+        k, c = self._table(x, mx)
+        return k, c, float(x.size), float(c @ k), float(c @ special.gammaln(k + 1))
+
+    def _objective(self, x):
+        t = self._stats(x)
+        return (lambda p: float(self._ll(t, p)), lambda p: self._sc(t, p), lambda p: self._hs(t, p))
+
+    def _logpdf(self, x, p):
+        r, mu = p["size"], p["mu"]
+        return (
+            special.gammaln(x + r) - special.gammaln(r) - special.gammaln(x + 1.0)
+            + r * np.log(r / (r + mu)) + special.xlogy(x, mu / (r + mu))
+        )
+
+    def _loglik(self, x, p):
+        return self._ll(self._stats(x), p)
+
+    def _score(self, x, p):
+        return self._sc(self._stats(x), p)
+
+    def _hessian(self, x, p):
+        return self._hs(self._stats(x), p)
+
+    def _fisher(self, p):
+        from scipy import stats
+
+        r, mu = p["size"], p["mu"]
+        q = r / (r + mu)
+        top = int(stats.nbinom.isf(1e-17, r, q)) + 10
+        k = np.arange(top + 1, dtype=float)
+        e = float(stats.nbinom.pmf(k, r, q) @ special.polygamma(1, k + r))
+        i_rr = special.polygamma(1, r) - e - mu / (r * (r + mu))
+        return np.array([[i_rr, 0.0], [0.0, r / (mu * (r + mu))]])
+
+    def _start(self, x):
+        xs = _sub(x).astype(float)
+        m, v = float(np.mean(xs)), float(np.var(xs))
+        r = m * m / (v - m) if v > m else 10.0
+        return {"size": r, "mu": max(m, 0.1)}
+
+    def _fit_auto(self, x):
+        t = self._stats(x)
+        k, c, n, S, _ = t
+        m = S / n
+        var = float(c @ (k - m) ** 2) / n
+        if not var > m:
+            raise ValueError(
+                f"{self.name}: the MLE of size does not exist because the data are not overdispersed "
+                f"(variance {var:.6g} <= mean {m:.6g}): the likelihood increases towards the Poisson limit "
+                "size -> infinity; fit mlekit.Poisson() instead."
+            )
+        lp = lambda r: float(self._ll(t, {"size": r, "mu": m}))  # noqa: E731
+        d1 = lambda r: float(c @ special.digamma(k + r)) - n * special.digamma(r) + n * np.log(r / (r + m))  # noqa: E731
+        d2 = lambda r: float(c @ special.polygamma(1, k + r)) - n * special.polygamma(1, r) + n * m / (r * (r + m))  # noqa: E731
+        tr = _profile_newton_log(lp, d1, d2, m * m / (var - m))
+        rs = np.exp(tr.iterates[:, 0])
+        tr = _with_iterates(tr, np.column_stack([rs, np.full(rs.size, m)]))
+        obj = (lambda p: float(self._ll(t, p)), lambda p: self._sc(t, p), lambda p: self._hs(t, p))
+        return {"size": float(rs[-1]), "mu": m}, tr, obj
+
+    def _sample(self, rng, size, p):
+        r, mu = p["size"], p["mu"]
+        return rng.negative_binomial(r, r / (r + mu), size=size)
+
+
+# ----------------------------------------------------------------- StudentT
+class StudentT(Family):
+    r"""StudentT(mu, sigma, df): heavy-tailed location-scale family.
+
+    Notes
+    -----
+    With :math:`r = x-\mu` and :math:`D = \sigma^2\nu + r^2`,
+
+    .. math::
+        \log f = \log\Gamma\big(\tfrac{\nu+1}2\big) - \log\Gamma\big(\tfrac\nu2\big)
+        - \tfrac12\log(\nu\pi) - \log\sigma - \tfrac{\nu+1}2\log\big(1+\tfrac{r^2}{\nu\sigma^2}\big),
+
+    .. math::
+        \partial_\mu = \frac{(\nu+1)r}{D},\quad
+        \partial_\sigma = -\frac1\sigma + \frac{(\nu+1)r^2}{\sigma D},\quad
+        \partial_\nu = \tfrac12\Big[\psi\big(\tfrac{\nu+1}2\big)-\psi\big(\tfrac\nu2\big)-\frac1\nu
+        -\log\big(1+\tfrac{r^2}{\nu\sigma^2}\big)+\frac{(\nu+1)r^2}{\nu D}\Big].
+
+    No closed form: Newton-Raphson in :math:`(\mu, \log\sigma, \log\nu)` with
+    the analytic Hessian (damped where it is not negative definite), from
+    the median, the scaled MAD and :math:`\nu_0 = 5`. Expected information
+    (Lange, Little & Taylor 1989): :math:`I_{\mu\mu}=\frac{\nu+1}{(\nu+3)\sigma^2}`,
+    :math:`I_{\sigma\sigma}=\frac{2\nu}{(\nu+3)\sigma^2}`,
+    :math:`I_{\sigma\nu}=-\frac{2}{\sigma(\nu+1)(\nu+3)}`,
+    :math:`I_{\nu\nu}=\tfrac14\big[\psi_1(\tfrac\nu2)-\psi_1(\tfrac{\nu+1}2)\big]-\frac{\nu+5}{2\nu(\nu+1)(\nu+3)}`.
+
+    scipy: ``scipy.stats.t(df, loc=mu, scale=sigma)``; R: ``MASS::fitdistr(x, "t")`` (m, s, df).
+    """
+
+    name = "StudentT"
+    params = (
+        Param("mu", typical=(-5.0, 5.0)),
+        Param("sigma", 0.0, np.inf, typical=(0.2, 5.0)),
+        Param("df", 0.0, np.inf, typical=(1.0, 30.0)),
+    )
+
+    def _check_support(self, arr):
+        arr = arr.astype(float, copy=False) if not np.issubdtype(arr.dtype, np.floating) else arr
+        check_finite(arr, self.name)
+        return arr
+
+    def _logpdf(self, x, p):
+        mu, s, v = p["mu"], p["sigma"], p["df"]
+        z2 = ((x - mu) / s) ** 2
+        c = special.gammaln((v + 1) / 2) - special.gammaln(v / 2) - 0.5 * np.log(v * np.pi) - np.log(s)
+        return c - (v + 1) / 2 * np.log1p(z2 / v)
+
+    def _loglik(self, x, p):
+        mu, s, v = p["mu"], p["sigma"], p["df"]
+        r = x - mu
+        c = special.gammaln((v + 1) / 2) - special.gammaln(v / 2) - 0.5 * np.log(v * np.pi) - np.log(s)
+        return x.size * c - (v + 1) / 2 * float(np.sum(np.log1p((r * r) / (v * s * s))))
+
+    def _pieces(self, x, p):
+        mu, s, v = p["mu"], p["sigma"], p["df"]
+        r = x - mu
+        r2 = r * r
+        D = s * s * v + r2
+        return mu, s, v, r, r2, D
+
+    def _score(self, x, p):
+        mu, s, v, r, r2, D = self._pieces(x, p)
+        n = x.size
+        q = r2 / D
+        s_mu = (v + 1) * float(np.sum(r / D))
+        s_s = -n / s + (v + 1) / s * float(np.sum(q))
+        s_v = 0.5 * (
+            n * (special.digamma((v + 1) / 2) - special.digamma(v / 2) - 1 / v)
+            - float(np.sum(np.log1p(r2 / (s * s * v)))) + (v + 1) / v * float(np.sum(q))
+        )
+        return np.array([s_mu, s_s, s_v])
+
+    def _hessian(self, x, p):
+        mu, s, v, r, r2, D = self._pieces(x, p)
+        n = x.size
+        iD = 1.0 / D
+        iD2 = iD * iD
+        S_r2D2 = float(r2 @ iD2)
+        S_D2 = float(np.sum(iD2))
+        S_rD2 = float(r @ iD2)
+        S_r3D2 = float((r * r2) @ iD2)
+        S_r4D2 = float((r2 * r2) @ iD2)
+        S_r2D = float(r2 @ iD)
+        s2 = s * s
+        h_mm = (v + 1) * (S_r2D2 - s2 * v * S_D2)
+        h_ms = -(v + 1) * 2 * s * v * S_rD2
+        h_mv = S_r3D2 - s2 * S_rD2
+        # sum r^2 (D + 2 s^2 v) / D^2 = S_r2D + 2 s^2 v S_r2D2
+        h_ss = n / s2 - (v + 1) / s2 * (S_r2D + 2 * s2 * v * S_r2D2)
+        h_sv = (S_r4D2 - s2 * S_r2D2) / s
+        h_vv = 0.5 * (
+            n * (0.5 * special.polygamma(1, (v + 1) / 2) - 0.5 * special.polygamma(1, v / 2) + 1 / v**2 + 1 / v)
+            - s2 * float(np.sum(iD))
+            - (S_r2D + v * (v + 1) * s2 * S_r2D2) / v**2
+        )
+        return np.array([[h_mm, h_ms, h_mv], [h_ms, h_ss, h_sv], [h_mv, h_sv, h_vv]])
+
+    def _fisher(self, p):
+        s, v = p["sigma"], p["df"]
+        i_mm = (v + 1) / ((v + 3) * s * s)
+        i_ss = 2 * v / ((v + 3) * s * s)
+        i_sv = -2 / (s * (v + 1) * (v + 3))
+        i_vv = 0.25 * (special.polygamma(1, v / 2) - special.polygamma(1, (v + 1) / 2)) - (v + 5) / (2 * v * (v + 1) * (v + 3))
+        return np.array([[i_mm, 0, 0], [0, i_ss, i_sv], [0, i_sv, i_vv]])
+
+    def _start(self, x):
+        xs = _sub(x)
+        med = float(np.median(xs))
+        mad = 1.4826 * float(np.median(np.abs(xs - med)))
+        if not mad > 0:
+            mad = float(np.std(xs)) or 1.0
+        return {"mu": med, "sigma": mad, "df": 5.0}
+
+    def _sample(self, rng, size, p):
+        return p["mu"] + p["sigma"] * rng.standard_t(p["df"], size=size)
+
+
+# ---------------------------------------------------------------- LogNormal
+class LogNormal(Family):
+    r"""LogNormal(meanlog, sdlog): ``log X`` is Normal(meanlog, sdlog**2).
+
+    Notes
+    -----
+    With :math:`y = \log x`,
+
+    .. math::
+        \log f(x;\mu,\sigma) = -y - \log\sigma - \tfrac12\log(2\pi) - \frac{(y-\mu)^2}{2\sigma^2},\qquad
+        \hat\mu = \bar y,\quad \hat\sigma^2 = \frac1N\sum_i (y_i-\bar y)^2,
+
+    :math:`I(\mu,\sigma)=\operatorname{diag}(1/\sigma^2, 2/\sigma^2)`. Note the
+    parameter is the standard deviation ``sdlog`` (as in R), not a variance.
+
+    scipy: ``scipy.stats.lognorm(s=sdlog, scale=exp(meanlog))``; R: ``dlnorm(x, meanlog, sdlog)``.
+    """
+
+    name = "LogNormal"
+    params = (Param("meanlog", typical=(-2.0, 2.0)), Param("sdlog", 0.0, np.inf, typical=(0.2, 2.0)))
+
+    def _check_support(self, arr):
+        return check_positive(arr, self.name, what="positive reals")
+
+    def _logpdf(self, x, p):
+        y = np.log(x)
+        m, s = p["meanlog"], p["sdlog"]
+        return -y - np.log(s) - 0.5 * np.log(2 * np.pi) - (y - m) ** 2 / (2 * s * s)
+
+    def _ystats(self, x):
+        y = np.log(x)
+        mean, m2 = centred_moments(y)
+        return x.size, mean, m2
+
+    def _loglik(self, x, p):
+        n, ybar, m2 = self._ystats(x)
+        m, s = p["meanlog"], p["sdlog"]
+        ss = m2 + n * (ybar - m) ** 2
+        return -n * ybar - n * np.log(s) - 0.5 * n * np.log(2 * np.pi) - ss / (2 * s * s)
+
+    def _score(self, x, p):
+        n, ybar, m2 = self._ystats(x)
+        m, s = p["meanlog"], p["sdlog"]
+        ss = m2 + n * (ybar - m) ** 2
+        return np.array([n * (ybar - m) / s**2, -n / s + ss / s**3])
+
+    def _hessian(self, x, p):
+        n, ybar, m2 = self._ystats(x)
+        m, s = p["meanlog"], p["sdlog"]
+        ss = m2 + n * (ybar - m) ** 2
+        h_ms = -2 * n * (ybar - m) / s**3
+        return np.array([[-n / s**2, h_ms], [h_ms, n / s**2 - 3 * ss / s**4]])
+
+    def _fisher(self, p):
+        s = p["sdlog"]
+        return np.diag([1 / s**2, 2 / s**2])
+
+    def _inverse_fisher(self, p):
+        s = p["sdlog"]
+        return np.diag([s**2, s**2 / 2])
+
+    def _mle(self, x):
+        n, ybar, m2 = self._ystats(x)
+        return self._mle_from(x, n, ybar, m2)
+
+    def _mle_from(self, x, n, ybar, m2):
+        if not m2 > 0:
+            where = "all observations are equal" if n > 1 else "there is a single observation"
+            raise ValueError(
+                f"{self.name}: the MLE of sdlog does not exist because {where} (value {x[0]!r}): "
+                "the likelihood grows without bound as sdlog -> 0."
+            )
+        return {"meanlog": ybar, "sdlog": float(np.sqrt(m2 / n))}
+
+    def _closed_form_fit(self, arr):
+        x = self._check_support(arr)
+        n, ybar, m2 = self._ystats(x)
+        p = self._mle_from(x, n, ybar, m2)
+        return x, p, float(-n * ybar - n * np.log(p["sdlog"]) - 0.5 * n * np.log(2 * np.pi) - 0.5 * n)
+
+    def _start(self, x):
+        y = np.log(_sub(x))
+        med = float(np.median(y))
+        return {"meanlog": med, "sdlog": float(np.std(y)) or 1.0}
+
+    def _sample(self, rng, size, p):
+        return rng.lognormal(p["meanlog"], p["sdlog"], size=size)
+
+
+# ---------------------------------------------------------------- Geometric
+class Geometric(Family):
+    r"""Geometric(prob): the number of **failures** before the first success.
+
+    Notes
+    -----
+    .. math::
+        \log f(x;p) = \log p + x\log(1-p),\quad x = 0, 1, 2, \dots,\qquad
+        \hat p = \frac{1}{1+\bar x},\qquad I(p) = \frac{1}{p^2(1-p)}.
+
+    ``prob = 1`` (every observation 0) is allowed and reported as a boundary
+    estimate.
+
+    scipy: ``scipy.stats.geom(p)`` counts **trials** (support 1, 2, ...), so
+    ``logpmf(x)`` here equals ``scipy.stats.geom.logpmf(x + 1, p)``, or
+    ``scipy.stats.nbinom.logpmf(x, 1, p)``; R: ``dgeom(x, prob)`` (failures, as here).
+    """
+
+    name = "Geometric"
+    params = (Param("prob", 0.0, 1.0, lower_open=True, upper_open=False, typical=(0.05, 0.95)),)
+    discrete = True
+
+    def _check_support(self, arr):
+        return check_counts_fast(arr, self.name, what="counts of failures")[0]
+
+    def _logpdf(self, x, p):
+        return np.log(p["prob"]) + special.xlog1py(x, -p["prob"])
+
+    def _loglik(self, x, p):
+        return x.size * np.log(p["prob"]) + special.xlog1py(float(np.sum(x)), -p["prob"])
+
+    def _score(self, x, p):
+        q, n, s = p["prob"], x.size, float(np.sum(x))
+        return n / q - s / (1 - q)
+
+    def _hessian(self, x, p):
+        q, n, s = p["prob"], x.size, float(np.sum(x))
+        return -n / q**2 - s / (1 - q) ** 2
+
+    def _fisher(self, p):
+        q = p["prob"]
+        return 1.0 / (q * q * (1 - q))
+
+    def _inverse_fisher(self, p):
+        q = p["prob"]
+        return np.array([[q * q * (1 - q)]])
+
+    def _mle(self, x):
+        return {"prob": 1.0 / (1.0 + float(np.sum(x)) / x.size)}
+
+    def _closed_form_fit(self, arr):
+        x = self._check_support(arr)
+        s, n = float(np.sum(x, dtype=float)), x.size
+        q = n / (n + s)
+        return x, {"prob": q}, float(n * np.log(q) + special.xlog1py(s, -q))
+
+    def _start(self, x):
+        return {"prob": 0.5}
+
+    def _sample(self, rng, size, p):
+        return rng.geometric(p["prob"], size=size) - 1
+
+
+# ------------------------------------------------------------------ Uniform
+class Uniform(Family):
+    r"""Uniform(a, b): every value in ``[a, b]`` equally likely.
+
+    Notes
+    -----
+    .. math::
+        \ell(a,b) = -N\log(b-a)\ \text{ if } a \le \min_i x_i,\ \max_i x_i \le b,
+        \ \text{ else } -\infty .
+
+    **The calculus recipe breaks here.** The likelihood is not differentiable
+    at its maximum: it increases as the interval shrinks until it hits the
+    data, so the MLE sits on the edge of the region where the likelihood is
+    positive, :math:`\hat a = \min x_i`, :math:`\hat b = \max x_i`, where the
+    score is not zero (it does not exist). The support depends on the
+    parameters, so the regularity conditions fail: there is no Fisher
+    information, ``score``/``hessian``/``fisher_information`` raise
+    ``ValueError``, and the estimator converges at rate :math:`1/N`, not
+    :math:`1/\sqrt N`. ``fit`` reports standard errors from the exact sampling
+    distribution of the extremes (order statistics):
+    :math:`\operatorname{Var}\hat a = \operatorname{Var}\hat b = (b-a)^2 N/((N+1)^2(N+2))`,
+    :math:`\operatorname{Cov}(\hat a,\hat b) = (b-a)^2/((N+1)^2(N+2))`, evaluated at
+    the estimate (``information = "exact (order statistics)"``).
+
+    scipy: ``scipy.stats.uniform(loc=a, scale=b - a)``; R: ``dunif(x, min=a, max=b)``.
+    """
+
+    name = "Uniform"
+    params = (Param("a", typical=(-5.0, -0.5)), Param("b", typical=(0.5, 5.0)))
+    differentiable = False
+
+    def _check_support(self, arr):
+        arr = arr.astype(float, copy=False) if not np.issubdtype(arr.dtype, np.floating) else arr
+        check_finite(arr, self.name)
+        return arr
+
+    def _check_params_extra(self, p, owner):
+        if not p["a"] < p["b"]:
+            raise ValueError(f"{owner}: need a < b, got a = {p['a']!r}, b = {p['b']!r}.")
+
+    def _logpdf(self, x, p):
+        a, b = p["a"], p["b"]
+        return np.where((x >= a) & (x <= b), -np.log(b - a), -np.inf)
+
+    def _loglik(self, x, p):
+        a, b = p["a"], p["b"]
+        if x.min() < a or x.max() > b:
+            return -np.inf
+        return -x.size * np.log(b - a)
+
+    def _no_derivative(self, what):
+        raise ValueError(
+            f"{self.name}: {what} does not exist: the support [a, b] depends on the parameters, so the "
+            "log-likelihood -n*log(b - a) is cut off at the data and is not differentiable at the MLE "
+            "(a = min(x), b = max(x)); the regularity conditions behind the score and information fail."
+        )
+
+    def _score(self, x, p):
+        self._no_derivative("the score")
+
+    def _hessian(self, x, p):
+        self._no_derivative("the Hessian")
+
+    def _fisher(self, p):
+        self._no_derivative("the Fisher information")
+
+    def _mle(self, x):
+        a, b = float(x.min()), float(x.max())
+        if not a < b:
+            raise ValueError(
+                f"{self.name}: the MLE does not exist because all observations are equal (value {a!r}): "
+                "the likelihood grows without bound as b - a -> 0."
+            )
+        return {"a": a, "b": b}
+
+    def _closed_form_cov(self, x, params):
+        n, w2 = x.size, (params["b"] - params["a"]) ** 2
+        den = (n + 1) ** 2 * (n + 2)
+        cov = w2 / den * np.array([[n, 1.0], [1.0, n]])
+        return cov, self.coord_names, "exact (order statistics)"
+
+    def _sample(self, rng, size, p):
+        return rng.uniform(p["a"], p["b"], size=size)
+
+
+# ------------------------------------------------------------------ Laplace
+class Laplace(Family):
+    r"""Laplace(mu, b): the double exponential, location ``mu`` and scale ``b``.
+
+    Notes
+    -----
+    .. math::
+        \log f(x;\mu,b) = -\log(2b) - \frac{|x-\mu|}{b},\qquad
+        \hat\mu = \operatorname{median}(x),\quad \hat b = \frac1N\sum_i|x_i-\hat\mu| .
+
+    The log-likelihood is **not differentiable in** :math:`\mu` **at the data
+    points** (it is piecewise linear in :math:`\mu`); the MLE of :math:`\mu` is
+    any median (for even :math:`N`, every point between the two middle values;
+    we report their midpoint, ``np.median``). ``score`` uses
+    :math:`\operatorname{sign}(0)=0` (the middle of the sub-gradient), and the
+    Hessian's :math:`\mu\mu` entry is 0 almost everywhere, so the observed
+    information is useless for :math:`\mu`; standard errors use the expected
+    information :math:`I(\mu,b) = \operatorname{diag}(1/b^2, 1/b^2)`, which
+    (by a non-calculus argument) still gives the right asymptotic variance
+    :math:`b^2/N` of the sample median. Only ``method="closed-form"`` fits it.
+
+    scipy: ``scipy.stats.laplace(loc=mu, scale=b)``; R: ``extraDistr::dlaplace(x, mu, sigma=b)``.
+    """
+
+    name = "Laplace"
+    params = (Param("mu", typical=(-5.0, 5.0)), Param("b", 0.0, np.inf, typical=(0.2, 5.0)))
+    differentiable = False
+
+    def _check_support(self, arr):
+        arr = arr.astype(float, copy=False) if not np.issubdtype(arr.dtype, np.floating) else arr
+        check_finite(arr, self.name)
+        return arr
+
+    def _logpdf(self, x, p):
+        return -np.log(2 * p["b"]) - np.abs(x - p["mu"]) / p["b"]
+
+    def _score(self, x, p):
+        d = x - p["mu"]
+        b = p["b"]
+        return np.array([float(np.sum(np.sign(d))) / b, -x.size / b + float(np.sum(np.abs(d))) / b**2])
+
+    def _hessian(self, x, p):
+        d = x - p["mu"]
+        b = p["b"]
+        h_mb = -float(np.sum(np.sign(d))) / b**2
+        return np.array([[0.0, h_mb], [h_mb, x.size / b**2 - 2 * float(np.sum(np.abs(d))) / b**3]])
+
+    def _fisher(self, p):
+        return np.diag([1 / p["b"] ** 2, 1 / p["b"] ** 2])
+
+    def _inverse_fisher(self, p):
+        return np.diag([p["b"] ** 2, p["b"] ** 2])
+
+    def _mle(self, x):
+        mu = float(np.median(x))
+        b = float(np.mean(np.abs(x - mu)))
+        if not b > 0:
+            raise ValueError(
+                f"{self.name}: the MLE of b does not exist because all observations are equal (value {x[0]!r}): "
+                "the likelihood grows without bound as b -> 0."
+            )
+        return {"mu": mu, "b": b}
+
+    def _closed_form_fit(self, arr):
+        x = self._check_support(arr)
+        p = self._mle(x)
+        return x, p, float(-x.size * np.log(2 * p["b"]) - x.size)
+
+    def _sample(self, rng, size, p):
+        return rng.laplace(p["mu"], p["b"], size=size)
+
+
+# ------------------------------------------------------------- CustomFamily
+class CustomFamily(Family):
+    r"""A model of your own: give the per-observation log-density, get the MLE and standard errors.
+
+    Parameters
+    ----------
+    logpdf : callable
+        ``logpdf(x, **params) -> array`` of per-observation log-densities
+        (vectorized over the data array ``x``), e.g.
+        ``lambda x, a, b: scipy.stats.gamma.logpdf(x, a, scale=1/b)``.
+    param_names : sequence of str
+        The parameter names, in order.
+    domains : dict, optional
+        ``{name: (lower, upper)}`` open intervals; default ``(-inf, inf)``.
+        Numerical fits work in an unconstrained reparameterization
+        (log / logit) built from these.
+    score : callable, optional
+        ``score(x, **params)`` returning the per-observation gradient, as an
+        array of shape ``(n, k)`` or a sequence of ``k`` arrays. Without it,
+        derivatives come from central finite differences.
+    name : str
+        A label for messages and summaries.
+    discrete : bool
+        Whether the data are counts (only used for display).
+
+    Notes
+    -----
+    Finite differences (when ``score`` is None): the gradient by central
+    differences of the log-likelihood with step
+    :math:`h_i = \epsilon^{1/3}\max(1, |\theta_i|)` (error
+    :math:`O(\epsilon^{2/3})`); the Hessian by central differences of the
+    score (analytic or numerical) with :math:`h_i = \epsilon^{1/4}\max(1, |\theta_i|)`,
+    symmetrized. Steps are shrunk to stay inside the domain. The data are
+    only checked to be finite numbers: return ``-inf`` from ``logpdf`` for
+    values outside your support, and ``fit`` reports the first such value.
+
+    statsmodels: ``GenericLikelihoodModel``; R: ``stats4::mle``, ``bbmle::mle2``.
+    """
+
+    def __init__(self, logpdf, param_names, *, domains=None, score=None, name: str = "CustomFamily", discrete: bool = False):
+        if not callable(logpdf):
+            raise ValueError(f"CustomFamily: logpdf must be a callable logpdf(x, **params), got {logpdf!r}.")
+        if score is not None and not callable(score):
+            raise ValueError(f"CustomFamily: score must be a callable score(x, **params) or None, got {score!r}.")
+        if isinstance(param_names, str) or not all(isinstance(s, str) and s.isidentifier() for s in param_names):
+            raise ValueError(f"CustomFamily: param_names must be a sequence of identifiers, got {param_names!r}.")
+        names = tuple(param_names)
+        if not names or len(set(names)) != len(names):
+            raise ValueError(f"CustomFamily: param_names must be non-empty and distinct, got {param_names!r}.")
+        domains = dict(domains or {})
+        unknown = set(domains) - set(names)
+        if unknown:
+            raise ValueError(f"CustomFamily: domains names unknown parameter(s) {', '.join(sorted(unknown))}; parameters are {', '.join(names)}.")
+        specs = []
+        for nm in names:
+            lo, hi = domains.get(nm, (-np.inf, np.inf))
+            lo, hi = float(lo), float(hi)
+            if not lo < hi:
+                raise ValueError(f"CustomFamily: domain of {nm} must be (lower, upper) with lower < upper, got {(lo, hi)!r}.")
+            typ = (lo + 0.25 * (hi - lo), lo + 0.75 * (hi - lo)) if np.isfinite(lo) and np.isfinite(hi) else (
+                (lo + 0.5, lo + 3) if np.isfinite(lo) else (hi - 3, hi - 0.5) if np.isfinite(hi) else (-3.0, 3.0))
+            specs.append(Param(nm, lo, hi, typical=typ))
+        self.params = tuple(specs)
+        self.name = str(name)
+        self.discrete = bool(discrete)
+        self._user_logpdf = logpdf
+        self._user_score = score
+
+    def _fixed(self):
+        return {"param_names": self.param_names}
+
+    def _check_support(self, arr):
+        arr = arr.astype(float, copy=False) if not np.issubdtype(arr.dtype, np.floating) else arr
+        check_finite(arr, self.name)
+        return arr
+
+    def _logpdf(self, x, p):
+        try:
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                out = np.asarray(self._user_logpdf(x, **p), dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{self.name}: the user logpdf failed at {p!r}: {exc}") from None
+        if out.shape != x.shape:
+            try:
+                out = np.broadcast_to(out, x.shape)
+            except ValueError:
+                raise ValueError(f"{self.name}: logpdf returned shape {out.shape} for data of shape {x.shape}.") from None
+        return np.where(np.isnan(out), -np.inf, out)
+
+    def _inside(self, p):
+        return all(s.contains(p[s.name], interior=True) for s in self.params)
+
+    def _ll_vec(self, x, theta):
+        p = dict(zip(self.param_names, (float(t) for t in theta)))
+        if not self._inside(p):
+            return -np.inf
+        return float(np.sum(self._logpdf(x, p)))
+
+    def _steps(self, theta, power):
+        h = np.finfo(float).eps ** power * np.maximum(1.0, np.abs(theta))
+        for i, s in enumerate(self.params):
+            room = min(theta[i] - s.lower, s.upper - theta[i])
+            h[i] = min(h[i], 0.5 * room)
+        return h
+
+    def _grad_vec(self, x, theta):
+        if self._user_score is not None:
+            p = dict(zip(self.param_names, (float(t) for t in theta)))
+            g = self._user_score(x, **p)
+            g = np.asarray(g, dtype=float)
+            k = len(self.params)
+            if g.ndim == 2 and g.shape == (x.size, k):
+                return g.sum(axis=0)
+            if g.ndim == 2 and g.shape == (k, x.size):
+                return g.sum(axis=1)
+            if g.shape == (k,):
+                return g
+            raise ValueError(f"{self.name}: score returned shape {g.shape}; expected ({x.size}, {k}) or ({k}, {x.size}).")
+        h = self._steps(theta, 1 / 3)
+        g = np.empty(theta.size)
+        for i in range(theta.size):
+            e = np.zeros(theta.size)
+            e[i] = h[i]
+            g[i] = (self._ll_vec(x, theta + e) - self._ll_vec(x, theta - e)) / (2 * h[i])
+        return g
+
+    def _hess_vec(self, x, theta):
+        h = self._steps(theta, 1 / 4 if self._user_score is None else 1 / 3)
+        k = theta.size
+        H = np.empty((k, k))
+        for i in range(k):
+            e = np.zeros(k)
+            e[i] = h[i]
+            H[i] = (self._grad_vec(x, theta + e) - self._grad_vec(x, theta - e)) / (2 * h[i])
+        return 0.5 * (H + H.T)
+
+    def _theta(self, p):
+        return np.array([float(p[n]) for n in self.param_names])
+
+    def _score(self, x, p):
+        return self._grad_vec(x, self._theta(p))
+
+    def _hessian(self, x, p):
+        return self._hess_vec(x, self._theta(p))
+
+    def _fisher(self, p):
+        raise ValueError(
+            f"{self.name}: the expected (Fisher) information is not available for a custom family; "
+            "mlekit.fit reports standard errors from the observed information instead."
+        )
+
+    def _start(self, x):
+        raise ValueError(f"{self.name}: a custom family needs starting values: fit(family, data, start={{...}}).")
+
+    def _sample(self, rng, size, p):
+        raise ValueError(f"{self.name}: sampling is not available for a custom family (only its log-density is known).")
+
+
+# Starting values for numerical fits of the closed-form families (consistent,
+# but deliberately not the MLE, so that an optimizer's trace shows some work).
+def _start_half(self, x):
+    return {"p": 0.5}
+
+
+def _start_poisson(self, x):
+    return {"lam": float(np.median(_sub(x))) + 0.5}
+
+
+def _start_normal(self, x):
+    xs = _sub(x)
+    out = {}
+    if self.fixed_mu is None:
+        out["mu"] = float(np.median(xs))
+    if self.fixed_sigma2 is None:
+        q75, q25 = np.percentile(xs, [75, 25])
+        iqr = float(q75 - q25) / 1.349
+        out["sigma2"] = iqr * iqr if iqr > 0 else float(np.var(xs)) or 1.0
+    return out
+
+
+def _start_exponential(self, x):
+    med = float(np.median(_sub(x)))
+    return {"rate": np.log(2) / med if med > 0 else 1.0 / max(float(np.mean(x)), 1e-300)}
+
+
+Bernoulli._start = _start_half
+Binomial._start = _start_half
+Poisson._start = _start_poisson
+Normal._start = _start_normal
+Exponential._start = _start_exponential

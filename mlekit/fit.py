@@ -1,62 +1,170 @@
-"""``fit(family, data)``: the one entry point that turns data into an :class:`MLEResult`."""
+"""``fit(family, data)``: the one entry point that turns data into an :class:`MLEResult`.
+
+Methods
+-------
+``"auto"`` (default)
+    The closed form where the family has one; otherwise the family's best
+    numerical route: a 1-D profile-likelihood Newton for ``Gamma``,
+    ``Weibull`` and ``NegativeBinomial``; Newton-Raphson on sufficient
+    statistics for ``Beta``; Newton-Raphson on the data for ``StudentT`` and
+    ``CustomFamily``.
+``"closed-form"``
+    Only the closed form (``ValueError`` if the family has none).
+``"newton"``, ``"gradient"``, ``"scipy"``
+    The generic optimizers of :mod:`mlekit.optimize` (Newton-Raphson,
+    gradient ascent, ``scipy.optimize.minimize``), run in an unconstrained
+    parameterization: ``log`` for a parameter on ``(lo, inf)``, ``logit`` for
+    one on a bounded interval, the identity on the real line. Estimates,
+    standard errors and covariance are reported in the family's own
+    parameters (at the maximum the score vanishes, so the observed
+    information in the family's parameters is the delta-method transform of
+    the one in the working parameters).
+
+Standard errors: closed forms use the **expected** information at the
+estimate (finite on the boundary, e.g. ``p = 0``); numerical fits use the
+**observed** information (minus the analytic, or for ``CustomFamily``
+finite-difference, Hessian) at the estimate. ``MLEResult.information`` says
+which.
+
+Priors (MAP estimation): ``fit(family, data, prior=prior)`` hands the whole
+job to ``prior.fit_map(family, data, **options)`` (see :mod:`mlekit.priors`).
+Any object with a callable ``fit_map(family, data, **options) -> MLEResult``
+can be a prior; ``options`` holds the keyword arguments the caller gave
+explicitly (``method``, ``start``, ``tol``, ``max_iter``, ``scipy_method``).
+"""
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-from .families import Family
+from . import optimize as _opt
+from ._validation import as_data
+from .families import CustomFamily, Family
 from .results import MLEResult
 
 __all__ = ["fit"]
 
-_METHODS = ("auto", "closed-form")
+_METHODS = ("auto", "closed-form", "newton", "gradient", "scipy")
+_UNSET = object()
 
 
-def fit(family: Family, data, *, method: str = "auto") -> MLEResult:
+def fit(
+    family: Family,
+    data,
+    *,
+    method: str = "auto",
+    start: dict | None = None,
+    prior=None,
+    tol=_UNSET,
+    max_iter=_UNSET,
+    scipy_method: str = "BFGS",
+) -> MLEResult:
     """Maximum-likelihood fit of ``family`` to ``data``.
 
     Parameters
     ----------
     family : Family
-        A family instance, e.g. ``Bernoulli()`` or ``Normal(sigma2=4.0)``.
+        A family instance, e.g. ``Bernoulli()``, ``Normal(sigma2=4.0)``,
+        ``Gamma()`` or a :class:`~mlekit.families.CustomFamily`.
     data : array_like
         One-dimensional observations in the family's support.
-    method : {"auto", "closed-form"}
-        ``"auto"`` uses the closed-form MLE where the family has one.
+    method : {"auto", "closed-form", "newton", "gradient", "scipy"}
+        See the module docstring.
+    start : dict, optional
+        Starting values ``{name: value}`` for numerical methods (required
+        for a ``CustomFamily``); default: the family's moment-type start.
+    prior : object with ``fit_map``, optional
+        MAP estimation instead of MLE; the call is delegated to
+        ``prior.fit_map(family, data, **options)``.
+    tol : float, optional
+        Convergence tolerance of the optimizer (see :mod:`mlekit.optimize`).
+    max_iter : int, optional
+        Iteration limit of the optimizer.
+    scipy_method : str
+        The ``scipy.optimize.minimize`` method for ``method="scipy"``.
 
     Returns
     -------
     MLEResult
-        Estimates, standard errors from the expected information at the
-        estimate, Wald intervals, log-likelihood, AIC/BIC and a convergence flag.
+        Estimates, standard errors, covariance, log-likelihood, AIC/BIC, an
+        honest convergence flag and message, and for numerical fits the
+        optimizer's ``trace`` (iterates in the family's parameters).
 
     Notes
     -----
     Equivalents elsewhere: ``scipy.stats.<dist>.fit`` (estimates only),
-    statsmodels ``GenericLikelihoodModel(...).fit()``, R ``MASS::fitdistr``.
+    ``scipy.stats.fit``, statsmodels ``GenericLikelihoodModel(...).fit()``,
+    R ``MASS::fitdistr``, ``stats4::mle``.
 
     Raises
     ------
     ValueError
-        For bad data (empty, NaN/inf, outside the support), an unknown method,
-        or data for which no MLE exists (e.g. a Normal variance from identical values).
+        For bad data (empty, NaN/inf, outside the support), an unknown
+        method, bad starting values, a prior without ``fit_map``, or data for
+        which no MLE exists (e.g. a Normal variance from identical values).
     """
+    if prior is not None:
+        fit_map = getattr(prior, "fit_map", None)
+        if not callable(fit_map):
+            raise ValueError(
+                f"fit: prior must be an object with a method fit_map(family, data, **options) "
+                f"(see mlekit.priors), got {prior!r}."
+            )
+        options = {}
+        if method != "auto":
+            options["method"] = method
+        if start is not None:
+            options["start"] = start
+        if tol is not _UNSET:
+            options["tol"] = tol
+        if max_iter is not _UNSET:
+            options["max_iter"] = max_iter
+        if scipy_method != "BFGS":
+            options["scipy_method"] = scipy_method
+        return fit_map(family, data, **options)
     if not isinstance(family, Family):
         raise ValueError(f"fit: family must be an mlekit family such as mlekit.Bernoulli(), got {family!r}.")
-    if method not in _METHODS:
+    if not isinstance(method, str) or method not in _METHODS:
         raise ValueError(f"fit: unknown method {method!r}; choose one of {', '.join(_METHODS)}.")
-    if not family.has_closed_form:
-        raise ValueError(f"fit: {family.name} has no closed-form MLE and no numerical method is available for it.")
+    opts = {}
+    if tol is not _UNSET:
+        if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not (0 < tol < 1):
+            raise ValueError(f"fit: tol must be a number in (0, 1), got {tol!r}.")
+        opts["tol"] = float(tol)
+    if max_iter is not _UNSET:
+        if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
+            raise ValueError(f"fit: max_iter must be a positive integer, got {max_iter!r}.")
+        opts["max_iter"] = int(max_iter)
+    if start is not None and not isinstance(start, dict):
+        raise ValueError(f"fit: start must be a dict {{name: value}}, got {start!r}.")
+
+    if method in ("auto", "closed-form") and family.has_closed_form and start is None:
+        arr = as_data(data, family.name)
+        x, params, loglik = family._closed_form_fit(arr)
+        return _closed_form_result(family, x, params, loglik)
+    if method == "closed-form":
+        raise ValueError(f"fit: {family.name} has no closed-form MLE; use method='auto' or 'newton'.")
+
     x = family.check_data(data)
-    params = family._mle(x)
-    return _closed_form_result(family, x, params)
+    if method == "auto" and start is None and not opts:
+        route = family._fit_auto(x)
+        if route is not None:
+            params, trace, objective = route
+            if params is not None:
+                return _numerical_result(family, x, params, trace, objective, "auto")
+            return _generic(family, x, "newton", None, {}, objective, label="auto")
+    if method == "auto":
+        return _generic(family, x, "newton", start, opts, None, label="auto")
+    return _generic(family, x, method, start, opts, None, scipy_method=scipy_method)
 
 
-def _closed_form_result(family: Family, x: np.ndarray, params: dict) -> MLEResult:
+# ----------------------------------------------------------- closed forms
+def _closed_form_result(family: Family, x: np.ndarray, params: dict, loglik: float) -> MLEResult:
     n = x.size
-    loglik = float(family._loglik(x, params))
     boundary = family.boundary(**params)
-    cov, cov_names = family.inverse_information(n, **params)
+    cov, cov_names, information = family._closed_form_cov(x, params)
     se = _se_by_param(family, params, cov)
     converged = bool(np.isfinite(loglik))
     if not converged:
@@ -74,23 +182,220 @@ def _closed_form_result(family: Family, x: np.ndarray, params: dict) -> MLEResul
         se=se,
         cov=cov,
         cov_names=cov_names,
-        loglik=loglik,
+        loglik=float(loglik),
         n=n,
         converged=converged,
         message=message,
         method="closed-form",
         iterations=0,
         boundary=boundary,
-        information="expected",
+        information=information,
     )
 
 
 def _se_by_param(family: Family, params: dict, cov: np.ndarray) -> dict:
     """Square roots of the covariance diagonal, shaped like ``params``."""
-    sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    with np.errstate(invalid="ignore"):
+        d = np.diag(cov)
+        sd = np.where(np.isnan(d), np.nan, np.sqrt(np.clip(d, 0.0, None)))
     out, i = {}, 0
     for name, value in params.items():
         size = np.size(value)
         out[name] = float(sd[i]) if np.ndim(value) == 0 else sd[i : i + size].copy()
         i += size
     return out
+
+
+# --------------------------------------------------------- numerical fits
+def _transforms(family: Family):
+    """Per parameter: (to_theta, dtheta/deta, d2theta/deta2, to_eta) for the unconstrained coordinate."""
+    out = []
+    for s in family.params:
+        lo, hi = s.lower, s.upper
+        if np.isfinite(lo) and np.isfinite(hi):
+            w = hi - lo
+
+            def f(e, lo=lo, w=w):
+                return lo + w * _expit(e)
+
+            def d1(e, w=w):
+                q = _expit(e)
+                return w * q * (1 - q)
+
+            def d2(e, w=w):
+                q = _expit(e)
+                return w * q * (1 - q) * (1 - 2 * q)
+
+            def inv(t, lo=lo, w=w):
+                q = (t - lo) / w
+                return np.log(q) - np.log1p(-q)
+
+        elif np.isfinite(lo):
+
+            def f(e, lo=lo):
+                return lo + np.exp(e)
+
+            def d1(e):
+                return np.exp(e)
+
+            d2 = d1
+
+            def inv(t, lo=lo):
+                return np.log(t - lo)
+
+        elif np.isfinite(hi):
+
+            def f(e, hi=hi):
+                return hi - np.exp(e)
+
+            def d1(e):
+                return -np.exp(e)
+
+            d2 = d1
+
+            def inv(t, hi=hi):
+                return np.log(hi - t)
+
+        else:
+
+            def f(e):
+                return e
+
+            def d1(e):
+                return 1.0
+
+            def d2(e):
+                return 0.0
+
+            def inv(t):
+                return t
+
+        out.append((f, d1, d2, inv))
+    return out
+
+
+def _expit(e):
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-e))
+
+
+def _generic(family, x, method, start, opts, objective, *, label=None, scipy_method="BFGS"):
+    name = family.name
+    if not family.differentiable:
+        raise ValueError(
+            f"fit: method {method!r} needs a differentiable log-likelihood, but {name}'s is not "
+            "differentiable at its maximum (see its docstring); use method='closed-form'."
+        )
+    if any(s.size is not None for s in family.params):
+        raise ValueError(
+            f"fit: the numerical methods work on scalar parameters; {name} has a vector parameter. "
+            "Use method='closed-form'."
+        )
+    names = family.param_names
+    if start is None:
+        p0 = family._start(x)
+    else:
+        p0 = family.check_params(start, interior=True, where="fit(start=...)")
+    p0 = {k: float(v) for k, v in p0.items()}
+    lf, sf, hf = objective if objective is not None else family._objective(x)
+    tr = _transforms(family)
+
+    def to_p(eta):
+        return {nm: float(t[0](e)) for nm, t, e in zip(names, tr, eta)}
+
+    def L(eta):
+        p = to_p(eta)
+        if not all(s.contains(p[s.name], interior=True) for s in family.params):
+            return -np.inf
+        try:
+            return lf(p)
+        except ValueError:
+            return -np.inf
+
+    def S(eta):
+        p = to_p(eta)
+        return sf(p) * np.array([t[1](e) for t, e in zip(tr, eta)])
+
+    def H(eta):
+        p = to_p(eta)
+        j = np.array([t[1](e) for t, e in zip(tr, eta)])
+        j2 = np.array([t[2](e) for t, e in zip(tr, eta)])
+        return j[:, None] * hf(p) * j[None, :] + np.diag(sf(p) * j2)
+
+    eta0 = np.array([float(t[3](p0[nm])) for nm, t in zip(names, tr)])
+    l0 = L(eta0)
+    if not np.isfinite(l0):
+        if isinstance(family, CustomFamily):
+            lp = family._logpdf(x, p0)
+            bad = np.flatnonzero(~np.isfinite(lp))
+            if bad.size:
+                i = int(bad[0])
+                raise ValueError(
+                    f"fit: {name}'s log-density is {lp[i]} at data index {i} (value {x[i]!r}) for the start "
+                    f"{p0!r}: is that value outside the model's support, or the start poor?"
+                )
+        raise ValueError(f"fit: the log-likelihood of {name} at the start {p0!r} is not finite; choose another start.")
+    with np.errstate(all="ignore"):
+        if method == "newton":
+            trace = _opt.newton_raphson(L, S, H, eta0, **opts)
+        elif method == "gradient":
+            trace = _opt.gradient_ascent(L, S, eta0, **opts)
+        else:
+            trace = _opt.scipy_minimize(L, S, eta0, hessian=H, method=scipy_method, **opts)
+    iterates = np.array([[t[0](e) for t, e in zip(tr, row)] for row in trace.iterates])
+    from dataclasses import replace
+
+    trace = replace(trace, iterates=iterates)
+    params = dict(zip(names, map(float, iterates[-1])))
+    return _numerical_result(family, x, params, trace, (lf, sf, hf), label or method)
+
+
+def _numerical_result(family, x, params, trace, objective, method) -> MLEResult:
+    lf, sf, hf = objective
+    n = x.size
+    finite_params = all(np.isfinite(v) for v in params.values())
+    inside = finite_params and all(s.contains(params[s.name], interior=True) for s in family.params)
+    with np.errstate(all="ignore"):
+        loglik = lf(params) if inside else -np.inf
+    k = family.n_free
+    cov = np.full((k, k), np.nan)
+    info_ok = False
+    if inside and np.isfinite(loglik):
+        with np.errstate(all="ignore"):
+            info = -np.asarray(hf(params), dtype=float).reshape(k, k)
+        if np.all(np.isfinite(info)):
+            info = 0.5 * (info + info.T)
+            try:
+                c = np.linalg.cholesky(info)
+                ci = np.linalg.inv(c)
+                cov = ci.T @ ci
+                info_ok = True
+            except np.linalg.LinAlgError:
+                pass
+    converged = bool(trace.converged and inside and np.isfinite(loglik) and info_ok)
+    boundary = family.boundary(**params) if inside else ()
+    if converged:
+        message = trace.message
+    elif not inside or not np.isfinite(loglik):
+        message = f"not converged: the estimate or its log-likelihood is not finite ({trace.message})"
+    elif not trace.converged:
+        message = trace.message
+    else:
+        message = f"not converged: the observed information is not positive definite at the estimate ({trace.message})"
+    se = _se_by_param(family, params, cov)
+    return MLEResult(
+        family=family,
+        params=params,
+        se=se,
+        cov=cov,
+        cov_names=family.coord_names,
+        loglik=float(loglik),
+        n=n,
+        converged=converged,
+        message=message,
+        method=method if method != "auto" else f"auto ({trace.method})",
+        iterations=trace.iterations,
+        boundary=boundary,
+        information="observed",
+        trace=trace,
+    )
