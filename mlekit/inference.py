@@ -174,22 +174,30 @@ def _to_u(spec, v):
 
 
 def _from_u(spec, u):
-    """Inverse of ``_to_u`` and the derivative d value / d u."""
+    """Inverse of ``_to_u``, with the first and second derivatives d value / d u."""
     lo, hi = spec.lower, spec.upper
     if np.isfinite(lo) and np.isfinite(hi):
         t = 0.5 * (1 + np.tanh(u / 2))  # logistic without overflow
-        return lo + (hi - lo) * t, (hi - lo) * t * (1 - t)
+        d1 = (hi - lo) * t * (1 - t)
+        return lo + (hi - lo) * t, d1, d1 * (1 - 2 * t)
     if np.isfinite(lo):
         e = np.exp(u)
-        return lo + e, e
+        return lo + e, e, e
     if np.isfinite(hi):
         e = np.exp(u)
-        return hi - e, -e
-    return u, 1.0
+        return hi - e, -e, -e
+    return u, 1.0, 0.0
 
 
 class _Profiler:
-    """Profile log-likelihood of one scalar parameter; nuisance parameters maximized out."""
+    """Profile log-likelihood of one scalar parameter; nuisance parameters maximized out.
+
+    The nuisance parameters are mapped to the real line (log / logit) and
+    maximized by Newton's method with the family's analytic score and Hessian
+    and step halving, warm-started at the previous solution; if the Hessian is
+    not negative definite there, ``scipy.optimize.minimize`` (BFGS, analytic
+    score) takes over.
+    """
 
     def __init__(self, family: Family, x: np.ndarray, name: str, mle: dict, owner: str):
         specs = {s.name: s for s in family.params}
@@ -205,12 +213,73 @@ class _Profiler:
             )
         self.family, self.x, self.name, self.spec = family, x, name, specs[name]
         self.nuisance = [s for s in family.params if s.name != name]
+        self.idx = [family.coord_names.index(s.name) for s in self.nuisance]
         self.mle = dict(mle)
         self.ell_hat = float(family.loglik(x, **mle))
         with np.errstate(divide="ignore"):  # a nuisance MLE on its edge maps to +-inf; start nearby
             start = np.array([_to_u(s, mle[s.name]) for s in self.nuisance], dtype=float)
         self._start = np.clip(start, -30.0, 30.0)
         self.owner = owner
+
+    def _unpack(self, value, u):
+        p = {self.name: value}
+        d1, d2 = [], []
+        for s, ui in zip(self.nuisance, u):
+            v, a, b = _from_u(s, ui)
+            p[s.name] = float(v)
+            d1.append(a)
+            d2.append(b)
+        return p, np.asarray(d1), np.asarray(d2)
+
+    def _eval(self, value, u, *, second=False):
+        """Log-likelihood, gradient (and Hessian) in u; None where undefined."""
+        fam, x = self.family, self.x
+        p, d1, d2 = self._unpack(value, u)
+        if not all(s.contains(p[s.name], interior=True) for s in self.nuisance):
+            return None
+        try:
+            with np.errstate(all="ignore"):
+                ell = fam.loglik(x, **p)
+                sc = fam.score(x, **p)[self.idx]
+                H = fam.hessian(x, **p)[np.ix_(self.idx, self.idx)] if second else None
+        except (ArithmeticError, ValueError):  # a step far outside: under/overflow
+            return None
+        g = sc * d1
+        if not (np.isfinite(ell) and np.all(np.isfinite(g))):
+            return None
+        if second:
+            Hu = H * np.outer(d1, d1) + np.diag(sc * d2)
+            if not np.all(np.isfinite(Hu)):
+                return None
+            return ell, g, Hu
+        return ell, g
+
+    def _newton(self, value, u):
+        cur = self._eval(value, u, second=True)
+        if cur is None:
+            return None
+        for _ in range(100):
+            ell, g, Hu = cur
+            try:
+                if np.linalg.eigvalsh(Hu).max() >= 0:
+                    return None
+                step = -np.linalg.solve(Hu, g)
+            except np.linalg.LinAlgError:
+                return None
+            t, new = 1.0, None
+            for _ in range(60):  # step halving until the log-likelihood does not decrease
+                cand = self._eval(value, u + t * step, second=True)
+                if cand is not None and cand[0] >= ell - 1e-12 * max(1.0, abs(ell)):
+                    new = cand
+                    break
+                t /= 2
+            if new is None:
+                return None
+            u = u + t * step
+            cur = new
+            if np.max(np.abs(t * step)) < 1e-10 * max(1.0, float(np.max(np.abs(u)))):
+                return u, cur[0]
+        return None
 
     def __call__(self, value: float) -> float:
         value = float(value)
@@ -219,43 +288,26 @@ class _Profiler:
             raise ValueError(f"{self.owner}: {self.name} = {value!r} is outside its domain {self.spec.describe()}.")
         if not self.nuisance:
             return float(fam.loglik(x, **{self.name: value}))
-        n = x.size
+        found = self._newton(value, self._start.copy())
+        if found is None:
+            n = x.size
 
-        def unpack(u):
-            p = {self.name: value}
-            jac = []
-            for s, ui in zip(self.nuisance, u):
-                v, d = _from_u(s, ui)
-                p[s.name] = float(v)
-                jac.append(d)
-            return p, np.asarray(jac)
+            def negll(u):
+                out = self._eval(value, u)
+                if out is None:
+                    return np.inf, np.zeros_like(u)
+                return -out[0] / n, -out[1] / n
 
-        idx = [self.family.coord_names.index(s.name) for s in self.nuisance]
-
-        def negll(u):
-            p, jac = unpack(u)
-            if not all(s.contains(p[s.name], interior=True) for s in self.nuisance):
-                return np.inf, np.zeros_like(u)
-            try:
-                with np.errstate(all="ignore"):
-                    ell = fam.loglik(x, **p)
-                    g = fam.score(x, **p)[idx] * jac
-            except (ArithmeticError, ValueError):  # a line-search step far outside (under/overflow)
-                return np.inf, np.zeros_like(u)
-            if not (np.isfinite(ell) and np.all(np.isfinite(g))):
-                return np.inf, np.zeros_like(u)
-            return -ell / n, -g / n
-
-        res = optimize.minimize(negll, self._start, jac=True, method="BFGS", options={"gtol": 1e-10, "maxiter": 500})
-        p, _ = unpack(res.x)
-        ell = float(fam.loglik(x, **p))
-        if not np.isfinite(ell):
-            raise ValueError(
-                f"{self.owner}: maximizing the nuisance parameters at {self.name} = {value!r} failed ({res.message})."
-            )
-        if np.all(np.isfinite(res.x)):
-            self._start = res.x  # warm start for the next, nearby value
-        return ell
+            res = optimize.minimize(negll, self._start, jac=True, method="BFGS", options={"gtol": 1e-10, "maxiter": 500})
+            out = self._eval(value, res.x)
+            if out is None:
+                raise ValueError(
+                    f"{self.owner}: maximizing the nuisance parameters at {self.name} = {value!r} failed ({res.message})."
+                )
+            found = (res.x, out[0])
+        u, ell = found
+        self._start = u  # warm start for the next, nearby value
+        return float(ell)
 
 
 def _mle_of(family, x, result, owner):
