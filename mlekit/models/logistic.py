@@ -1,0 +1,640 @@
+r"""Logistic regression by Newton–Raphson (IRLS), with honest separation checks.
+
+What to use when
+----------------
+- :func:`logistic_regression` fits :math:`P(y_i = 1 \mid x_i) = \sigma(x_i^\top\beta)`
+  by maximum likelihood (``l2=0``, the default) or by maximum a posteriori
+  estimation under a Gaussian prior on the slopes (``l2 > 0``).
+- If the data are (quasi-)completely separated no finite MLE exists: the result
+  says so (``converged=False``, ``separation`` filled in) instead of reporting
+  coefficients that are only large because the optimizer stopped. Use
+  ``l2 > 0`` to get a finite (MAP) estimate in that case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import linalg, optimize, special, stats
+
+from .._validation import as_data
+from ._common import check_count, check_level, check_positive, design_matrix, html_tables
+
+__all__ = ["LogisticResult", "LogisticTrace", "Separation", "logistic_regression"]
+
+_OWNER = "logistic_regression"
+# |x'beta| above which a fitted probability is within ~2e-9 of 0 or 1: a symptom of separation.
+_ETA_SUSPECT = 20.0
+# Newton on a logistic likelihood with a finite MLE converges in well under this many steps.
+_ITER_SUSPECT = 25
+
+
+@dataclass(frozen=True)
+class LogisticTrace:
+    """What Newton–Raphson did, one row per iterate (never printed, meant for plots).
+
+    Attributes
+    ----------
+    iterates : ndarray, shape (k, p)
+        Coefficient vectors, starting point first, estimate last.
+    loglik : ndarray, shape (k,)
+        Log-likelihood (penalized when ``l2 > 0``) at each iterate.
+    grad_norm : ndarray, shape (k,)
+        Euclidean norm of the gradient at each iterate.
+    step_halvings : ndarray, shape (k,)
+        How many times the Newton step that *led to* each iterate was halved
+        to keep the log-likelihood from decreasing (0 for a full step).
+    """
+
+    iterates: np.ndarray
+    loglik: np.ndarray
+    grad_norm: np.ndarray
+    step_halvings: np.ndarray
+
+
+@dataclass(frozen=True)
+class Separation:
+    r"""Evidence that no finite maximum-likelihood estimate exists.
+
+    Attributes
+    ----------
+    kind : {"complete", "quasi-complete"}
+        Complete: a hyperplane puts every 1 strictly on one side and every 0
+        strictly on the other. Quasi-complete: the same with some observations
+        (``n_tied``) lying exactly on the hyperplane.
+    direction : ndarray
+        A direction :math:`d \ne 0` with :math:`(2y_i - 1)\,x_i^\top d \ge 0` for
+        every observation, found by linear programming; along it the
+        log-likelihood increases for ever.
+    variables : tuple of str
+        Coefficients with a non-zero component in ``direction`` (those that run
+        off to infinity along it).
+    n_separated : int
+        Observations predicted perfectly (strictly on their side).
+    n_tied : int
+        Observations on the separating hyperplane (0 for complete separation).
+    """
+
+    kind: str
+    direction: np.ndarray
+    variables: tuple
+    n_separated: int
+    n_tied: int
+
+
+@dataclass(frozen=True)
+class LogisticResult:
+    """A fitted logistic regression. Same public names as :class:`mlekit.MLEResult`.
+
+    Attributes
+    ----------
+    params : dict
+        Coefficients by name (``"intercept"``, ``"x1"``, ... or the DataFrame's
+        column names). statsmodels: ``params``; R: ``coef(glm(...))``.
+    se : dict
+        Standard errors, square roots of the diagonal of ``cov``. statsmodels: ``bse``.
+    cov : ndarray
+        Inverse observed information (the negative inverse Hessian of the
+        log-likelihood, penalized when ``l2 > 0``) at the estimate, axes ``cov_names``.
+        statsmodels: ``cov_params()``; R: ``vcov``.
+    cov_names : tuple of str
+        Names of the axes of ``cov`` (the keys of ``params``, in order).
+    loglik : float
+        Log-likelihood (without the penalty) at the estimate. statsmodels: ``llf``.
+    penalized_loglik : float
+        The objective actually maximized: ``loglik - l2/2 * sum(slopes**2)``
+        (the log-posterior up to a constant); equals ``loglik`` when ``l2 == 0``.
+    n : int
+        Number of observations.
+    converged : bool
+        True when Newton's step fell below ``tol`` at a finite maximum.
+    message : str
+        How the fit went; names the separation and the variables involved when
+        no finite MLE exists.
+    method : str
+        ``"newton-raphson (IRLS)"``.
+    iterations : int
+        Newton steps taken.
+    trace : LogisticTrace
+        Iterates, log-likelihoods and gradient norms.
+    l2 : float
+        The ridge penalty used (0 for maximum likelihood).
+    separation : Separation or None
+        Filled in when the data are (quasi-)completely separated; then
+        ``params`` holds the last iterate, which is *not* an estimate, and
+        ``se``/``cov`` are NaN because no finite MLE (hence no standard error) exists.
+    """
+
+    params: dict
+    se: dict
+    cov: np.ndarray
+    cov_names: tuple
+    loglik: float
+    penalized_loglik: float
+    n: int
+    converged: bool
+    message: str
+    method: str
+    iterations: int
+    trace: LogisticTrace = field(repr=False)
+    l2: float = 0.0
+    separation: Separation | None = None
+    intercept: bool = True
+    columns: tuple = field(default=(), repr=False)
+
+    # ------------------------------------------------------------ criteria
+    @property
+    def n_params(self) -> int:
+        """Number of coefficients (intercept included)."""
+        return len(self.params)
+
+    @property
+    def coef(self) -> np.ndarray:
+        """Coefficients as an array, in the order of ``cov_names``."""
+        return np.array([self.params[k] for k in self.cov_names])
+
+    @property
+    def aic(self) -> float:
+        r"""Akaike information criterion :math:`2p - 2\ell(\hat\beta)`. statsmodels: ``aic``."""
+        return 2 * self.n_params - 2 * self.loglik
+
+    @property
+    def bic(self) -> float:
+        r"""Bayesian information criterion :math:`p\log n - 2\ell(\hat\beta)`. statsmodels: ``bic``."""
+        return self.n_params * np.log(self.n) - 2 * self.loglik
+
+    @property
+    def zvalues(self) -> dict:
+        r"""Wald statistics :math:`\hat\beta_j / \mathrm{se}_j`. statsmodels: ``tvalues``."""
+        return {k: self.params[k] / self.se[k] for k in self.cov_names}
+
+    @property
+    def pvalues(self) -> dict:
+        r"""Two-sided Wald p-values :math:`2\,(1 - \Phi(|z_j|))`. statsmodels: ``pvalues``."""
+        return {k: float(2 * stats.norm.sf(abs(z))) for k, z in self.zvalues.items()}
+
+    def conf_int(self, level: float = 0.95) -> dict:
+        r"""Wald intervals :math:`\hat\beta_j \pm z_{1-\alpha/2}\,\mathrm{se}_j` as ``{name: (lower, upper)}``.
+
+        statsmodels: ``conf_int(alpha=1 - level)``; R: ``confint.default``.
+        """
+        level = check_level(level, "LogisticResult.conf_int")
+        z = stats.norm.ppf(0.5 + level / 2)
+        return {k: (self.params[k] - z * self.se[k], self.params[k] + z * self.se[k]) for k in self.cov_names}
+
+    # ---------------------------------------------------------- prediction
+    def predict_proba(self, X) -> np.ndarray:
+        r"""Fitted probabilities :math:`P(y = 1 \mid x) = \sigma(x^\top\hat\beta)` for new rows ``X``.
+
+        ``X`` has the same columns as in the fit, without the intercept (a
+        DataFrame's columns are selected by name). Returns a one-dimensional
+        array; scikit-learn's ``predict_proba(X)[:, 1]``.
+        """
+        owner = "LogisticResult.predict_proba"
+        if hasattr(X, "columns") and hasattr(X, "to_numpy") and self.columns:
+            missing = [c for c in self.columns if c not in [str(c2) for c2 in X.columns]]
+            if missing:
+                raise ValueError(f"{owner}: X lacks the column(s) {', '.join(map(repr, missing))} used in the fit.")
+            X = X[[next(c2 for c2 in X.columns if str(c2) == c) for c in self.columns]]
+        arr, _ = design_matrix(X, owner)
+        if arr.shape[1] != len(self.columns):
+            raise ValueError(
+                f"{owner}: X has {arr.shape[1]} column(s) but the model was fitted with {len(self.columns)} "
+                f"({', '.join(self.columns)}); do not include the intercept column."
+            )
+        beta = self.coef
+        eta = arr @ beta[1:] + beta[0] if self.intercept else arr @ beta
+        return special.expit(eta)
+
+    # ------------------------------------------------------------- display
+    def _header(self):
+        return [
+            ("model", "logistic regression" + (f" (ridge l2={self.l2:g}, MAP)" if self.l2 else "")),
+            ("method", self.method),
+            ("n", str(self.n)),
+            ("log-likelihood", f"{self.loglik:.6g}"),
+            ("AIC", f"{self.aic:.6g}"),
+            ("BIC", f"{self.bic:.6g}"),
+            ("converged", str(self.converged)),
+            ("iterations", str(self.iterations)),
+        ]
+
+    def _rows(self, level):
+        ci = self.conf_int(level)
+        z, pv = self.zvalues, self.pvalues
+        return [
+            (k, f"{self.params[k]:.6g}", f"{self.se[k]:.6g}", f"{z[k]:.3f}", f"{pv[k]:.3g}", f"{ci[k][0]:.6g}", f"{ci[k][1]:.6g}")
+            for k in self.cov_names
+        ]
+
+    def summary(self, level: float = 0.95) -> str:
+        """A plain-text table: estimate, standard error, z, p-value and Wald interval per coefficient."""
+        pct = f"{100 * check_level(level, 'LogisticResult.summary'):g}%"
+        lines = ["Logistic regression"]
+        lines += [f"  {k:<15} {v}" for k, v in self._header()[1:]]
+        lines.append(f"  {'message':<15} {self.message}")
+        lines.append("")
+        cols = ("coefficient", "estimate", "std. error", "z", "P>|z|", pct + " lower", pct + " upper")
+        width = max(12, *(len(k) for k in self.cov_names))
+        head = f"  {cols[0]:<{width}}" + "".join(f" {c:>12}" for c in cols[1:])
+        lines += [head, "  " + "-" * (len(head) - 2)]
+        for row in self._rows(level):
+            lines.append(f"  {row[0]:<{width}}" + "".join(f" {c:>12}" for c in row[1:]))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        header = self._header() + [("message", self.message)]
+        cols = ["coefficient", "estimate", "std. error", "z", "P>|z|", "95% lower", "95% upper"]
+        note = "no finite maximum-likelihood estimate exists (separation); see message." if self.separation else ""
+        return html_tables("Logistic regression", header, cols, self._rows(0.95), note)
+
+
+# --------------------------------------------------------------------------- fitting
+def logistic_regression(
+    X,
+    y,
+    *,
+    intercept: bool = True,
+    l2: float = 0.0,
+    tol: float = 1e-8,
+    max_iter: int = 100,
+) -> LogisticResult:
+    r"""Fit a logistic regression by Newton–Raphson (iteratively reweighted least squares).
+
+    Parameters
+    ----------
+    X : array_like or pandas.DataFrame, shape (n, p) or (n,)
+        Predictors, one row per observation, *without* a column of ones (see
+        ``intercept``). A DataFrame's column names name the coefficients;
+        otherwise they are ``"x1"``, ``"x2"``, ...
+    y : array_like, shape (n,)
+        Outcomes coded 0/1 (booleans accepted).
+    intercept : bool, default True
+        Prepend a column of ones; its coefficient, named ``"intercept"``, comes first.
+    l2 : float, default 0.0
+        Ridge penalty :math:`\tfrac{\lambda}{2}\sum_{j\ge 1}\beta_j^2` on the slopes
+        (never on the intercept). ``l2 > 0`` gives the maximum a posteriori
+        estimate under independent :math:`N(0, 1/\lambda)` priors on the slopes
+        and a flat prior on the intercept; scikit-learn's
+        ``LogisticRegression(C=1/l2)`` (which also leaves the intercept unpenalized).
+    tol : float, default 1e-8
+        Stop after a Newton step whose largest component is below
+        ``tol * (1 + max|beta|)`` (statsmodels' criterion and default). Newton
+        converges quadratically, so the estimate is then accurate to about
+        ``tol**2``. The log-likelihood and gradient are those at the estimate;
+        the covariance uses the Hessian of the last step, at a point less than
+        ``tol`` away.
+    max_iter : int, default 100
+        Maximum number of Newton steps.
+
+    Returns
+    -------
+    LogisticResult
+        Coefficients, standard errors (inverse observed information), z- and
+        p-values, Wald intervals (``conf_int``), log-likelihood, AIC/BIC,
+        ``predict_proba`` and the iteration ``trace``.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` and ``y`` disagree in length; ``y`` is not 0/1 or has only
+        one class; there are NaN/infinite values; a column is constant while
+        ``intercept=True`` (it duplicates the intercept); the columns are
+        linearly dependent (rank deficiency, the columns involved are named);
+        or an option is out of range.
+
+    Notes
+    -----
+    With :math:`\eta_i = x_i^\top\beta` and :math:`p_i = \sigma(\eta_i) = 1/(1+e^{-\eta_i})`,
+
+    .. math::
+
+        \ell(\beta) = \sum_i \bigl[y_i\eta_i - \log(1 + e^{\eta_i})\bigr],\qquad
+        \nabla\ell = X^\top(y - p),\qquad
+        -\nabla^2\ell = X^\top W X,\; W = \operatorname{diag}\{p_i(1-p_i)\}.
+
+    Each Newton step solves :math:`(X^\top W X + \lambda D)\,\delta = X^\top(y-p) - \lambda D\beta`
+    (:math:`D` = identity with a 0 for the intercept) by a Cholesky factorization;
+    written as weighted least squares this is IRLS, which for the canonical
+    logit link is the same algorithm as Fisher scoring. The step is halved
+    while it would lower the objective. :math:`\log(1+e^\eta)` is computed as
+    ``np.logaddexp(0, eta)``, so no overflow occurs for large :math:`|\eta|`.
+    The start is :math:`\beta = 0` with the intercept at :math:`\operatorname{logit}\bar y`,
+    where :math:`W` is constant and the first Hessian, a multiple of :math:`X^\top X`,
+    doubles as the rank check.
+
+    **Separation.** If some :math:`d \ne 0` has :math:`(2y_i-1)\,x_i^\top d \ge 0`
+    for every :math:`i` (Albert & Anderson, 1984), the log-likelihood keeps
+    increasing along :math:`d` and no finite MLE exists. When Newton shows the
+    symptoms (fitted probabilities numerically 0 or 1, i.e. :math:`|\eta_i| > 20`;
+    more than 25 steps; a Hessian that is no longer positive definite) the
+    existence of such a :math:`d` is decided by a linear program
+    (``scipy.optimize.linprog``, as in R's ``safeBinaryRegression`` / ``detectseparation``).
+    If it exists, the fit stops and returns ``converged=False`` with a message
+    naming the kind of separation and the variables involved, and
+    ``separation`` filled in; this function does *not* raise, so that the
+    diverging iterates stay available in ``trace`` for teaching. With
+    ``l2 > 0`` the penalized objective always has a finite maximum and no
+    check is needed.
+
+    Equivalents: statsmodels ``Logit(y, sm.add_constant(X)).fit()``;
+    R ``glm(y ~ x, family = binomial)``; scikit-learn
+    ``LogisticRegression(solver="newton-cholesky", C=np.inf)`` (estimates only).
+
+    Examples
+    --------
+    >>> import mlekit
+    >>> df = mlekit.datasets.load_infert()  # doctest: +SKIP
+    >>> fit = mlekit.logistic_regression(df[["age", "parity", "induced", "spontaneous"]], df["case"])  # doctest: +SKIP
+    >>> fit.params["spontaneous"]  # doctest: +SKIP
+    """
+    X, columns = design_matrix(X, _OWNER)
+    y = _check_y(y, X.shape[0])
+    l2 = check_positive(l2, _OWNER, "l2", allow_zero=True)
+    tol = check_positive(tol, _OWNER, "tol")
+    max_iter = check_count(max_iter, _OWNER, "max_iter")
+    if not isinstance(intercept, (bool, np.bool_)):
+        raise ValueError(f"{_OWNER}: intercept must be True or False, got {intercept!r}.")
+    intercept = bool(intercept)
+    names = (("intercept",) if intercept else ()) + columns
+    if len(set(names)) != len(names):
+        raise ValueError(f"{_OWNER}: coefficient names must be unique, got {names}; rename the columns.")
+    # Work with the transposed design (p x n, C order): the gradient X'r, the linear predictor
+    # and the weighted cross-product X'WX all run faster on it than on an n x p row-major X.
+    XT = np.empty((len(names), X.shape[0]))
+    if intercept:
+        XT[0] = 1.0
+    XT[int(intercept):] = X.T
+    return _newton(XT, y, names, intercept=intercept, l2=l2, tol=tol, max_iter=max_iter, columns=columns)
+
+
+def _check_y(y, n: int) -> np.ndarray:
+    if hasattr(y, "to_numpy") and getattr(y, "ndim", 1) == 2 and y.shape[1] == 1:
+        y = y.to_numpy()[:, 0]
+    y = as_data(y, _OWNER, name="y")
+    if y.shape[0] != n:
+        raise ValueError(f"{_OWNER}: X has {n} rows but y has {y.shape[0]} entries; they must match.")
+    if np.issubdtype(y.dtype, np.bool_):
+        y = y.astype(float)
+    y = np.asarray(y, dtype=float)
+    bad = ~((y == 0) | (y == 1))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{_OWNER}: y must be coded 0/1, but y[{i}] = {y[i]!r} ({int(bad.sum())} bad value(s)).")
+    if y.min() == y.max():
+        raise ValueError(
+            f"{_OWNER}: y has only one class (every y is {int(y[0])}); the intercept's MLE would be "
+            f"{'+' if y[0] == 1 else '-'}infinity. Both 0s and 1s are needed."
+        )
+    return y
+
+
+def _check_start_information(H: np.ndarray, names: tuple, intercept: bool) -> None:
+    """Refuse zero or constant columns and linearly dependent columns, from the first Hessian.
+
+    At the start the weights are one constant ``w0``, so ``H = w0 X'X`` (plus the
+    penalty) holds every column's sum and sum of squares: no extra pass over X.
+    """
+    G = np.diag(H).copy()
+    for j in range(1 if intercept else 0, len(names)):
+        if G[j] == 0:
+            raise ValueError(f"{_OWNER}: column {names[j]!r} is all zeros; its coefficient is not identified. Drop it.")
+        if intercept:
+            mean = H[0, j] / H[0, 0]
+            m2 = H[j, j] / H[0, 0]
+            if m2 - mean**2 <= 1e-12 * m2:
+                raise ValueError(
+                    f"{_OWNER}: column {names[j]!r} is constant (every value {mean:.6g}), which duplicates the "
+                    "intercept; drop it, or pass intercept=False if it is meant to be the intercept."
+                )
+    _check_rank(H, names)
+
+
+def _check_rank(H: np.ndarray, names: tuple) -> None:
+    """Refuse a (numerically) singular X'WX, naming the linearly dependent columns."""
+    d = np.sqrt(np.diag(H))
+    C = H / np.outer(d, d)
+    vals, vecs = np.linalg.eigh(C)
+    if vals[0] > 1e-10 * vals[-1]:
+        return
+    v = vecs[:, 0]
+    involved = [names[j] for j in np.flatnonzero(np.abs(v) > 0.05 * np.abs(v).max())]
+    raise ValueError(
+        f"{_OWNER}: the columns {', '.join(map(repr, involved))} are linearly dependent (or nearly so: "
+        f"condition number of the scaled information {vals[-1] / max(vals[0], np.finfo(float).tiny):.3g}); "
+        "the coefficients are not identified. Drop one of them."
+    )
+
+
+def _objective(XT, y, beta, l2, mask):
+    """Linear predictor, exp(-|eta|), log-likelihood and penalized objective at ``beta``.
+
+    ``log(1 + e^eta) = max(eta, 0) + log1p(e^{-|eta|})`` (what ``np.logaddexp(0, eta)``
+    computes, in fewer passes): no overflow for any eta.
+    """
+    eta = beta @ XT
+    e = np.exp(-np.abs(eta))
+    ll = float(y @ eta - np.maximum(eta, 0.0).sum() - np.log1p(e).sum())
+    pen = 0.5 * l2 * float(np.sum((beta * mask) ** 2)) if l2 else 0.0
+    return eta, e, ll, ll - pen
+
+
+def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticResult:
+    p, n = XT.shape
+    mask = np.ones(p)
+    if intercept:
+        mask[0] = 0.0
+    beta = np.zeros(p)
+    if intercept:
+        ybar = y.mean()
+        beta[0] = np.log(ybar) - np.log1p(-ybar)
+
+    def grad_at(eta, e, beta):
+        onepe = 1.0 + e
+        pr = np.where(eta >= 0, 1.0, e) / onepe  # sigma(eta) from e = exp(-|eta|)
+        g = XT @ (y - pr)
+        if l2:
+            g -= l2 * mask * beta
+        return g, onepe
+
+    iterates, lls, gnorms, halvings = [], [], [], []
+    eta, e, ll, obj = _objective(XT, y, beta, l2, mask)
+    Aw = np.empty_like(XT)
+    separation = None
+    checked = False
+    converged = False
+    message = ""
+    H_chol = None
+    halved = 0
+    it = 0
+    while True:
+        grad, onepe = grad_at(eta, e, beta)
+        iterates.append(beta.copy())
+        lls.append(obj)
+        gnorms.append(float(np.linalg.norm(grad)))
+        halvings.append(halved)
+
+        suspect = l2 == 0 and not checked and (np.abs(eta).max() > _ETA_SUSPECT or it >= _ITER_SUSPECT)
+        if suspect:
+            checked = True
+            separation = _find_separation(XT.T, y, names)
+            if separation is not None:
+                break
+        # X'WX with w = p (1 - p) = e / (1 + e)^2: no cancellation, no overflow
+        np.multiply(XT, np.sqrt(e) / onepe, out=Aw)
+        H = Aw @ Aw.T  # NumPy calls BLAS syrk for A @ A.T
+        if l2:
+            H[np.diag_indices(p)] += l2 * mask
+        if it == 0:
+            _check_start_information(H, names, intercept)
+        try:
+            H_chol = linalg.cho_factor(H, lower=False, check_finite=False)
+            if not np.all(np.isfinite(H_chol[0])):
+                raise linalg.LinAlgError("non-finite Cholesky factor")
+        except linalg.LinAlgError:
+            H_chol = None
+            if l2 == 0 and not checked:
+                checked = True
+                separation = _find_separation(XT.T, y, names)
+            message = "the Hessian stopped being numerically positive definite"
+            break
+        step = linalg.cho_solve(H_chol, grad, check_finite=False)
+        small = np.max(np.abs(step)) <= tol * (1.0 + np.max(np.abs(beta)))
+        if not small and it >= max_iter:
+            if l2 == 0 and not checked:
+                checked = True
+                separation = _find_separation(XT.T, y, names)
+            message = f"no convergence after max_iter={max_iter} Newton steps (last step size {np.max(np.abs(step)):.3g})"
+            break
+        # step, halving while the objective would decrease (rounding slack near the optimum)
+        halved = 0
+        slack = 1e-12 * (1.0 + abs(obj))
+        while True:
+            cand = beta + step
+            eta_c, e_c, ll_c, obj_c = _objective(XT, y, cand, l2, mask)
+            if np.isfinite(obj_c) and obj_c >= obj - slack:
+                break
+            halved += 1
+            step = step / 2
+            if halved > 50:
+                break
+        if halved > 50:
+            if small:  # already at the maximum to rounding: keep the current point
+                converged = True
+                break
+            message = "a Newton step failed to increase the log-likelihood even after 50 halvings"
+            break
+        beta, eta, e, ll, obj = cand, eta_c, e_c, ll_c, obj_c
+        it += 1
+        if small:
+            # The last step was below tol: quadratic convergence makes the new point accurate to
+            # about tol**2. Record it; the covariance comes from the Hessian just factorized, at a
+            # point less than tol away (saves one O(n p^2) Hessian).
+            grad, _ = grad_at(eta, e, beta)
+            iterates.append(beta.copy())
+            lls.append(obj)
+            gnorms.append(float(np.linalg.norm(grad)))
+            halvings.append(halved)
+            converged = True
+            break
+
+    trace = LogisticTrace(
+        iterates=np.array(iterates), loglik=np.array(lls), grad_norm=np.array(gnorms), step_halvings=np.array(halvings)
+    )
+    if separation is not None:
+        converged = False
+        message = _separation_message(separation)
+    elif converged:
+        message = f"converged: Newton step below tol={tol:g} after {it} step(s)"
+
+    if converged and H_chol is not None:
+        cov = linalg.cho_solve(H_chol, np.eye(p), check_finite=False)
+        cov = 0.5 * (cov + cov.T)
+        se_arr = np.sqrt(np.diag(cov))
+    else:
+        cov = np.full((p, p), np.nan)
+        se_arr = np.full(p, np.nan)
+        if separation is None:
+            message += "; standard errors are not reported because the fit did not converge"
+    return LogisticResult(
+        params={k: float(b) for k, b in zip(names, beta)},
+        se={k: float(s) for k, s in zip(names, se_arr)},
+        cov=cov,
+        cov_names=names,
+        loglik=ll,
+        penalized_loglik=obj,
+        n=n,
+        converged=converged,
+        message=message,
+        method="newton-raphson (IRLS)",
+        iterations=it,
+        trace=trace,
+        l2=l2,
+        separation=separation,
+        intercept=intercept,
+        columns=columns,
+    )
+
+
+def _separation_message(sep: Separation) -> str:
+    tied = f", {sep.n_tied} on the separating hyperplane" if sep.kind == "quasi-complete" else ""
+    return (
+        f"{sep.kind} separation: a linear combination of {', '.join(sep.variables)} predicts "
+        f"{sep.n_separated} observation(s) perfectly{tied}, so no finite maximum-likelihood estimate exists "
+        "(the coefficients run off to infinity; the reported values are the last iterate, not estimates). "
+        "Remove or merge the separating variable(s), or use l2 > 0 for a finite MAP estimate."
+    )
+
+
+def _find_separation(X: np.ndarray, y: np.ndarray, names: tuple) -> Separation | None:
+    r"""Decide by linear programming whether some d != 0 has (2y-1) x_i'd >= 0 for all i.
+
+    Columns are scaled to max |x| = 1 and d is boxed in [-1, 1]^p. First
+    maximize sum_i s_i x_i'd subject to s_i x_i'd >= 0 (a positive optimum
+    means separation); then maximize t subject to s_i x_i'd >= t (t > 0 means
+    complete separation).
+    """
+    scale = np.abs(X).max(axis=0)
+    A = (2 * y - 1)[:, None] * (X / scale)
+    n, p = A.shape
+    res = optimize.linprog(
+        -A.sum(axis=0), A_ub=-A, b_ub=np.zeros(n), bounds=[(-1, 1)] * p, method="highs"
+    )
+    if res.status != 0:
+        return None
+    d = res.x
+    d[np.abs(d) < 1e-9] = 0.0
+    m = A @ d
+    tol = 1e-7
+    if m.min() < -tol or m.max() <= 1e-6:
+        return None
+    # complete separation? maximize t with A d >= t, t <= 1
+    c = np.zeros(p + 1)
+    c[-1] = -1.0
+    res2 = optimize.linprog(
+        c,
+        A_ub=np.hstack([-A, np.ones((n, 1))]),
+        b_ub=np.zeros(n),
+        bounds=[(-1, 1)] * p + [(None, 1)],
+        method="highs",
+    )
+    complete = res2.status == 0 and -res2.fun > 1e-7
+    if complete:
+        d = res2.x[:p]
+        d[np.abs(d) < 1e-9] = 0.0
+        m = A @ d
+    direction = d / scale
+    direction = direction / np.abs(direction).max()
+    variables = tuple(names[j] for j in np.flatnonzero(np.abs(d) > 1e-6))
+    n_sep = int(np.sum(m > tol))
+    return Separation(
+        kind="complete" if complete else "quasi-complete",
+        direction=direction,
+        variables=variables,
+        n_separated=n_sep,
+        n_tied=n - n_sep,
+    )
