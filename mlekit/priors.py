@@ -115,6 +115,20 @@ class _ConjugatePrior:
             )
         return family
 
+    def _check_options(self, options: dict) -> None:
+        """``mlekit.fit(..., prior=p, method=...)`` forwards its options; a conjugate MAP needs none."""
+        method = options.pop("method", "auto")
+        if method not in ("auto", "closed-form"):
+            raise ValueError(
+                f"{self!r}.fit_map: the conjugate MAP is in closed form; method={method!r} does not apply "
+                "(use 'auto' or 'closed-form')."
+            )
+        if options:
+            raise ValueError(
+                f"{self!r}.fit_map: the conjugate MAP is in closed form; option(s) "
+                f"{', '.join(sorted(options))} do not apply."
+            )
+
     def _hint(self, family) -> str:
         if isinstance(family, (Bernoulli, Binomial)):
             return "use BetaPrior(a, b) for a probability."
@@ -195,8 +209,9 @@ class BetaPrior(_ConjugatePrior):
         _, _, s, trials = self._counts(family, data, "posterior")
         return Posterior("Beta", {"a": self.a + s, "b": self.b + trials - s})
 
-    def fit_map(self, family, data) -> MLEResult:
+    def fit_map(self, family, data, **options) -> MLEResult:
         """MAP estimate of ``p``; see the class Notes and the module docstring for conventions."""
+        self._check_options(options)
         family, x, s, trials = self._counts(family, data, "fit_map")
         A, B = self.a + s, self.b + trials - s
         post = f"posterior Beta({A:g}, {B:g})"
@@ -276,8 +291,9 @@ class DirichletPrior(_ConjugatePrior):
         counts = family.counts(data)
         return Posterior("Dirichlet", {"alpha": self._alpha_for(family, "posterior") + counts})
 
-    def fit_map(self, family, data) -> MLEResult:
+    def fit_map(self, family, data, **options) -> MLEResult:
         """MAP estimate of ``theta``; see the class Notes and the module docstring."""
+        self._check_options(options)
         family = self._check_family(family, "fit_map")
         x = family.check_data(data)
         k = family.k
@@ -340,8 +356,9 @@ class GammaPrior(_ConjugatePrior):
         _, _, A, B = self._post(family, data, "posterior")
         return Posterior("Gamma", {"shape": A, "rate": B})
 
-    def fit_map(self, family, data) -> MLEResult:
+    def fit_map(self, family, data, **options) -> MLEResult:
         """MAP estimate of the rate; see the class Notes and the module docstring."""
+        self._check_options(options)
         family, x, A, B = self._post(family, data, "fit_map")
         name = family.param_names[0]
         post = f"posterior Gamma({A:g}, {B:g})"

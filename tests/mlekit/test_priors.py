@@ -183,3 +183,12 @@ def test_fit_with_prior_delegates_to_fit_map():
     direct = BetaPrior(2, 3).fit_map(mlekit.Bernoulli(), x)
     assert via_fit.params["p"] == pytest.approx((4 + 2 - 1) / (6 + 2 + 3 - 2))
     assert via_fit.params == pytest.approx(direct.params) and via_fit.method == direct.method
+
+
+def test_fit_map_options_forwarded_by_fit():
+    x = [1, 0, 1]
+    assert BetaPrior(2, 2).fit_map(mlekit.Bernoulli(), x, method="closed-form").params["p"] == pytest.approx(3 / 5)
+    with pytest.raises(ValueError, match="method='newton'"):
+        BetaPrior(2, 2).fit_map(mlekit.Bernoulli(), x, method="newton")
+    with pytest.raises(ValueError, match="tol"):
+        GammaPrior(2, 2).fit_map(mlekit.Poisson(), x, tol=1e-3)
