@@ -124,7 +124,8 @@ class _Problem:
 
     def loglik(self, v) -> float:
         try:
-            val = self._ll(v)
+            with np.errstate(all="ignore"):  # nan/inf are reported below, by name
+                val = self._ll(v)
         except ValueError:
             raise
         except Exception as exc:
@@ -139,7 +140,8 @@ class _Problem:
 
     def _vector(self, fn, v, what, shape):
         try:
-            val = fn(v)
+            with np.errstate(all="ignore"):  # nan/inf are reported below, by name
+                val = fn(v)
         except ValueError:
             raise
         except Exception as exc:
