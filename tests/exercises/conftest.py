@@ -1,0 +1,205 @@
+"""Shared machinery of the exercise tests: run the nbgrader pipeline in a temporary course.
+
+``pipeline(assignment, submissions)`` copies ``exercises/nbgrader_config.py``
+and ``exercises/source/<assignment>/`` into a fresh temporary course root,
+runs ``generate_assignment`` through nbgrader's Python API, writes one
+submission per student into ``submitted/<student>/<assignment>/`` (which is
+what ``nbgrader collect`` does), autogrades them all in one nbgrader run,
+generates feedback, and returns per-student scores read back from the
+gradebook. Nothing is written into the repository.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import importlib.util
+import re
+import shutil
+import sys
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+COURSE = REPO / "exercises"
+SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
+
+
+@dataclass
+class Graded:
+    """What the pipeline produced for one student."""
+
+    score: float
+    max_score: float
+    cells: dict  # grade_id -> score (None when it waits for manual grading)
+    errors: dict  # grade_id -> text of the error output of a test cell
+    autograded: Path
+    feedback_html: str
+
+
+@dataclass
+class Run:
+    root: Path
+    release: Path
+    students: dict = field(default_factory=dict)
+
+
+def load_variants(assignment: str):
+    """The submissions of ``tests/exercises/submissions/<assignment>.py`` (a module)."""
+    path = SUBMISSIONS / f"{assignment}.py"
+    spec = importlib.util.spec_from_file_location(f"submissions_{assignment}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SOLUTION_RE = re.compile(r"^[ \t]*### BEGIN SOLUTION[ \t]*\n|^[ \t]*### END SOLUTION[ \t]*\n?", re.M)
+
+
+def strip_markers(source: str) -> str:
+    return SOLUTION_RE.sub("", source).rstrip() + "\n"
+
+
+def fill(release_nb, source_nb, answers: dict | None, *, use_reference: bool, student_id: str | None = None):
+    """A student's notebook: the release notebook with answer cells filled in.
+
+    ``use_reference``: answer cells get the instructor's solution (markers
+    removed) unless ``answers`` overrides them; otherwise they keep the stubs
+    unless overridden. ``STUDENT_ID = ""`` lines get ``student_id``.
+    """
+    nb = copy.deepcopy(release_nb)
+    ref = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source_nb.cells if "nbgrader" in c.metadata}
+    answers = answers or {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if student_id is not None and cell.cell_type == "code" and 'STUDENT_ID = ""' in cell.source:
+            cell.source = cell.source.replace('STUDENT_ID = ""', f'STUDENT_ID = "{student_id}"')
+        if not meta.get("solution"):
+            continue
+        gid = meta["grade_id"]
+        if gid in answers:
+            cell.source = answers[gid]
+        elif use_reference:
+            cell.source = strip_markers(ref[gid]) if cell.cell_type == "code" else ref[gid]
+    return nb
+
+
+def _error_text(cell) -> str:
+    out = []
+    for o in cell.get("outputs", []):
+        if o.output_type == "error":
+            out.append(f"{o.ename}: {o.evalue}")
+        elif o.output_type == "stream" and o.name == "stderr":
+            out.append(o.text)
+    return "\n".join(out)
+
+
+def run_pipeline(tmp: Path, assignment: str, submissions: dict, *, feedback: bool = True) -> Run:
+    """Generate, 'collect' (write submitted/), autograde and give feedback; read the gradebook.
+
+    ``submissions`` maps a student id to a function ``(release_nb, source_nb) -> notebook``.
+    """
+    from nbgrader.api import Gradebook
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    root = tmp / "course"
+    (root / "source").mkdir(parents=True)
+    shutil.copy(COURSE / "nbgrader_config.py", root / "nbgrader_config.py")
+    shutil.copytree(COURSE / "source" / assignment, root / "source" / assignment,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    assert config.CourseDirectory.root == str(root), "the config must place the course root next to itself"
+    coursedir = CourseDirectory(config=config)
+    api = NbGraderAPI(coursedir=coursedir, config=config)
+
+    result = api.generate_assignment(assignment)
+    assert result["success"], result.get("error", "") + result.get("log", "")
+    release = root / "release" / assignment / f"{assignment}.ipynb"
+    release_nb = nbformat.read(release, as_version=4)
+    source_nb = nbformat.read(root / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+
+    for student, make in submissions.items():
+        dest = root / "submitted" / student / assignment
+        dest.mkdir(parents=True)
+        nbformat.write(make(release_nb, source_nb), dest / f"{assignment}.ipynb")
+        (dest / "timestamp.txt").write_text("2026-11-29 06:00:00.000000 UTC")
+
+    result = api.autograde(assignment, "*")  # one nbgrader run for every submission
+    assert result["success"], result.get("error", "") + result.get("log", "")
+    if feedback:
+        result = api.generate_feedback(assignment, "*")
+        assert result["success"], result.get("error", "") + result.get("log", "")
+
+    run = Run(root=root, release=release)
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        for student in submissions:
+            sub = gb.find_submission(assignment, student)
+            nb_sub = sub.notebooks[0]
+            cells = {g.name: g.score if not (g.needs_manual_grade) else None for g in nb_sub.grades}
+            graded_nb_path = root / "autograded" / student / assignment / f"{assignment}.ipynb"
+            graded_nb = nbformat.read(graded_nb_path, as_version=4)
+            errors = {
+                c.metadata["nbgrader"]["grade_id"]: _error_text(c)
+                for c in graded_nb.cells
+                if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"
+            }
+            html_path = root / "feedback" / student / assignment / f"{assignment}.html"
+            run.students[student] = Graded(
+                score=float(sub.score),
+                max_score=float(sub.max_score),
+                cells=cells,
+                errors={k: v for k, v in errors.items() if v},
+                autograded=graded_nb_path,
+                feedback_html=html_path.read_text() if html_path.exists() else "",
+            )
+    return run
+
+
+@pytest.fixture(scope="session")
+def graded_runs(tmp_path_factory):
+    """``get(assignment)``: the pipeline run of an assignment, made once per session.
+
+    Submissions: ``reference`` (the instructor's solution), ``release`` (the
+    untouched release notebook) and one student per documented mistake.
+    """
+    cache = {}
+
+    def get(assignment: str):
+        if assignment not in cache:
+            variants = load_variants(assignment)
+            subs = {
+                "reference": lambda r, s: fill(r, s, None, use_reference=True, student_id="reference"),
+                "release": lambda r, s: fill(r, s, None, use_reference=False),
+            }
+            for name, v in variants.VARIANTS.items():
+                student = name.replace("_", "-")
+                subs[student] = (
+                    lambda r, s, v=v, student=student: fill(
+                        r, s, v["answers"], use_reference=True, student_id=v.get("student_id", student)
+                    )
+                )
+            tmp = tmp_path_factory.mktemp(assignment)
+            old_cwd, old_path = os.getcwd(), os.environ.get("PATH", "")
+            os.chdir(tmp)  # nbgrader writes its log file in the working directory
+            # nbgrader runs the `alembic` command of its environment (as if the venv were activated).
+            os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), old_path])
+            try:
+                with warnings.catch_warnings():
+                    # nbgrader 0.9.6's gradebook code triggers this SQLAlchemy warning on every
+                    # autograde; it is nbgrader's, harmless, and not what these tests are about.
+                    from sqlalchemy.exc import SAWarning
+
+                    warnings.filterwarnings("ignore", category=SAWarning)
+                    cache[assignment] = (run_pipeline(tmp, assignment, subs), variants)
+            finally:
+                os.chdir(old_cwd)
+                os.environ["PATH"] = old_path
+        return cache[assignment]
+
+    return get

@@ -1,0 +1,205 @@
+"""Unit tests of mlekit.grading, the helpers the exercise test cells call.
+
+References: scipy.stats (bernoulli, norm, expon, poisson) for the correct
+functions; the "mistaken" functions are written out here, one per known mistake.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from mlekit import Bernoulli, Exponential, Normal, Poisson, grading
+
+BERN_CASES = grading.random_cases(Bernoulli(), seed=1, n_sets=12)
+
+
+def bern_loglik(p, x):  # correct, via scipy.stats
+    return float(np.sum(stats.bernoulli.logpmf(np.asarray(x), p)))
+
+
+def bern_score(p, x):
+    x = np.asarray(x, float)
+    return x.sum() / p - (x.size - x.sum()) / (1 - p)
+
+
+def assert_fails(fn, *args, match, **kwargs):
+    with pytest.raises(AssertionError) as info:
+        fn(*args, **kwargs)
+    assert match in str(info.value), str(info.value)
+    return str(info.value)
+
+
+def test_correct_loglik_passes_and_writes_nothing(capfd):
+    cases = BERN_CASES + [grading.case("all zeros at p = 0", [0, 0], p=0.0), grading.case("a one at p = 0", [1], p=0.0)]
+    assert grading.check_loglik(bern_loglik, Bernoulli(), cases, signature=("p", "x")) is None
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_warning_student_code_is_silenced(capfd):
+    # np.log(0) warns (an error under this suite's filterwarnings=error) but the answer is right.
+    def loglik(p, x):
+        x = np.asarray(x)
+        return float(np.sum(np.where(x == 1, np.log(p), np.log(1 - p))))
+
+    grading.check_loglik(loglik, Bernoulli(), [grading.case("all zeros at p = 0", [0, 0, 0], p=0.0)], signature=("p", "x"))
+    assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        (lambda p, x: float(np.exp(bern_loglik(p, x))), "did you forget the log?"),
+        (lambda p, x: -bern_loglik(p, x), "wrong sign"),
+        (lambda p, x: bern_loglik(p, x) / len(x), "a sum, not a mean"),
+        (lambda p, x: bern_loglik(p, np.asarray(x)[:1]), "first observation only"),
+    ],
+)
+def test_loglik_mistakes_are_named(wrong, hint):
+    assert_fails(grading.check_loglik, wrong, Bernoulli(), BERN_CASES, signature=("p", "x"), match=hint)
+
+
+def test_poisson_dropped_constant_and_exponential_scale_vs_rate():
+    from scipy.special import gammaln
+
+    pois = grading.random_cases(Poisson(), seed=2, n_sets=5)
+    assert_fails(
+        grading.check_loglik,
+        lambda lam, x: float(np.sum(np.asarray(x) * np.log(lam) - lam)),
+        Poisson(), pois, signature=("lam", "x"), match="-log(x!)",
+    )
+    grading.check_loglik(
+        lambda lam, x: float(np.sum(stats.poisson.logpmf(x, lam))), Poisson(), pois, signature=("lam", "x")
+    )
+    assert gammaln(1.0) == 0.0
+    expo = grading.random_cases(Exponential(), seed=3, n_sets=5)
+    assert_fails(
+        grading.check_loglik,
+        lambda rate, x: float(np.sum(stats.expon.logpdf(x, scale=rate))),  # scale where 1/rate belongs
+        Exponential(), expo, signature=("rate", "x"), match="scale vs rate",
+    )
+
+
+def test_score_sign_and_derivative_checks():
+    grading.check_score(bern_score, Bernoulli(), BERN_CASES, signature=("p", "x"))
+    assert_fails(grading.check_score, lambda p, x: -bern_score(p, x), Bernoulli(), BERN_CASES,
+                 signature=("p", "x"), match="your score has the wrong sign")
+    grading.check_score_is_derivative(bern_score, bern_loglik, BERN_CASES, wrt="p", signature=("p", "x"))
+    msg = assert_fails(grading.check_score_is_derivative, lambda p, x: -bern_score(p, x), bern_loglik, BERN_CASES,
+                       wrt="p", signature=("p", "x"), match="is not the derivative of your log_likelihood")
+    assert "wrong sign" in msg
+    # A wrong log-likelihood makes even the right score inconsistent with it.
+    assert_fails(grading.check_score_is_derivative, bern_score, lambda p, x: 2 * bern_loglik(p, x), BERN_CASES,
+                 wrt="p", signature=("p", "x"), match="one of the two is wrong")
+
+
+def test_mle_mistakes_are_named():
+    bern = grading.random_cases(Bernoulli(), seed=4, n_sets=8, sizes=(5, 20))
+    grading.check_mle(lambda x: float(np.mean(x)), Bernoulli(), bern, returns=("p",))
+    assert_fails(grading.check_mle, lambda x: float(np.log(np.mean(x))), Bernoulli(), bern, returns=("p",),
+                 match="you returned log p instead of p")
+    norm = grading.random_cases(Normal(), seed=5, n_sets=6, sizes=(3, 10, 50))
+    # reference: scipy.stats.norm.fit returns (mean, sd) with the 1/N variance
+    grading.check_mle(lambda x: (stats.norm.fit(x)[0], stats.norm.fit(x)[1] ** 2), Normal(), norm,
+                      returns=("mu", "sigma2"), rtol=1e-6)
+    assert_fails(grading.check_mle, lambda x: (np.mean(x), np.var(x, ddof=1)), Normal(), norm,
+                 returns=("mu", "sigma2"), match="you divided by N-1 instead of N")
+    assert_fails(grading.check_mle, lambda x: (np.mean(x), np.std(x)), Normal(), norm,
+                 returns=("mu", "sigma2"), match="standard deviation sigma")
+    expo = grading.random_cases(Exponential(), seed=6, n_sets=5)
+    assert_fails(grading.check_mle, lambda x: float(np.mean(x)), Exponential(), expo, returns=("rate",),
+                 match="scale vs rate")
+
+
+def test_messages_for_unfinished_or_odd_answers():
+    def stub(p, x):
+        raise NotImplementedError()
+
+    assert_fails(grading.check_loglik, stub, Bernoulli(), BERN_CASES, signature=("p", "x"), match="not written yet")
+    assert_fails(grading.check_loglik, lambda p, x: None, Bernoulli(), BERN_CASES, signature=("p", "x"),
+                 match="forget the return")
+    assert_fails(grading.check_loglik, lambda p, x: "high", Bernoulli(), BERN_CASES, signature=("p", "x"),
+                 match="not a number")
+    assert_fails(grading.check_loglik, lambda p, x: 1 / 0, Bernoulli(), BERN_CASES, signature=("p", "x"),
+                 match="raised ZeroDivisionError")
+    assert_fails(grading.check_loglik, 3.0, Bernoulli(), BERN_CASES, signature=("p", "x"), match="should be a function")
+    # nan never passes, even next to -inf answers
+    assert_fails(grading.check_loglik, lambda p, x: float("nan"), Bernoulli(),
+                 [grading.case("a one at p = 0", [1], p=0.0)], signature=("p", "x"), match="got nan")
+
+
+def test_feedback_is_short_even_for_huge_outputs():
+    big = grading.case("a long data set", np.ones(10_000, dtype=int), p=0.5)
+    msg = assert_fails(grading.check_loglik, lambda p, x: np.arange(10_000.0), Bernoulli(), [big],
+                       signature=("p", "x"), match="returned 10000 number(s)")
+    assert len(msg) < 400
+    assert "10000 values" in msg
+    assert len(grading.short("x" * 10_000)) == grading.MAX_REPR
+
+
+def test_student_cannot_modify_the_cases():
+    cases = [grading.case("small", [0, 1, 1], p=0.5)]
+
+    def vandal(p, x):
+        x[:] = 0
+        return bern_loglik(p, [0, 1, 1])
+
+    grading.check_loglik(vandal, Bernoulli(), cases, signature=("p", "x"))
+    assert list(cases[0].x) == [0, 1, 1]
+
+
+def test_check_raises():
+    def good(x):
+        if len(x) == 0:
+            raise ValueError("empty")
+        return float(np.mean(x))
+
+    grading.check_raises(good, [("empty", ([],))], name="mle")
+    assert_fails(grading.check_raises, lambda x: float(np.mean(x)), [("empty", (np.array([]),))], name="mle",
+                 match="returned nan; expected a ValueError")
+    assert_fails(grading.check_raises, lambda x: x[0], [("empty", ([],))], name="mle", match="raised IndexError")
+
+
+def test_check_close():
+    grading.check_close("MU_HAT", 1.0 + 1e-12, 1.0)
+    assert_fails(grading.check_close, "MU_HAT", 1.1, 1.0, match="MU_HAT = 1.1")
+    assert_fails(grading.check_close, "MU_HAT", None, 1.0, match="not set yet")
+
+
+def test_student_seed_is_stable_across_processes():
+    # Python's hash() changes with PYTHONHASHSEED; the seed must not.
+    code = "from mlekit import grading; print(grading.student_seed('ps02', 'jdoe'))"
+    seeds = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": h}).stdout.strip()
+        for h in ("1", "2")
+    }
+    assert seeds == {str(grading.student_seed("ps02", "jdoe"))}
+    assert grading.student_seed("ps02", " JDoe ") == grading.student_seed("ps02", "jdoe")
+    assert grading.student_seed("ps02", "jdoe") != grading.student_seed("ps02", "jdoe2")
+    assert grading.student_seed("ps03", "jdoe") != grading.student_seed("ps02", "jdoe")
+    with pytest.raises(ValueError, match="student id"):
+        grading.student_seed("ps02", "")
+
+
+def test_graded_student_id_and_check(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLEKIT_STUDENT_ID", raising=False)
+    work = tmp_path / "autograded" / "jdoe" / "ps02_gaussian"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    assert grading.graded_student_id("ps02_gaussian") is None  # a student running it themselves
+    assert grading.check_student_id("anyone", "ps02_gaussian") == "anyone"
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert grading.graded_student_id("ps02_gaussian") == "jdoe"
+    assert grading.check_student_id("JDoe", "ps02_gaussian") == "jdoe"
+    assert_fails(grading.check_student_id, "alice", "ps02_gaussian", match="belongs to 'jdoe'")
+    assert_fails(grading.check_student_id, "", "ps02_gaussian", match="type your student id")
+    monkeypatch.setenv("MLEKIT_STUDENT_ID", "bob")
+    assert grading.graded_student_id("ps02_gaussian") == "bob"

@@ -1,0 +1,152 @@
+"""Every assignment through the instructor's nbgrader pipeline, graded end to end.
+
+For each assignment (one nbgrader run per assignment, shared by its tests):
+the reference solution gets every autograded point (and full marks once the
+written answers are graded by hand), the untouched release notebook gets zero,
+and each documented mistake in ``tests/exercises/submissions/<assignment>.py``
+loses exactly the test cells it should, with feedback naming the mistake.
+The release notebook holds no solution and no hidden test.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+HERE = Path(__file__).resolve().parent
+SOURCE = HERE.parents[1] / "exercises" / "source"
+ASSIGNMENTS = sorted(p.stem for p in (HERE / "submissions").glob("ps*.py"))
+
+
+def _variants(assignment):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("v", HERE / "submissions" / f"{assignment}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.VARIANTS)
+
+
+
+def _points(nb) -> dict:
+    return {
+        c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"])
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    }
+
+
+def _source(assignment):
+    return nbformat.read(SOURCE / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def _feedback_text(html_text: str) -> str:
+    text = re.sub(r"<[^>]+>", "", html_text)
+    return html.unescape(text)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_points_are_a_round_total(assignment):
+    points = _points(_source(assignment))
+    total = sum(points.values())
+    assert total in (10, 20, 25, 30, 40, 50, 100), f"{assignment}: points sum to {total}"
+    written = [c for c in _source(assignment).cells if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")]
+    assert written, f"{assignment} has no written (manually graded) question"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_has_no_solution_and_no_hidden_test(assignment, graded_runs):
+    run, _ = graded_runs(assignment)
+    release = run.release.read_text()
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+        assert marker not in release, f"{marker} left in the release notebook"
+    source = _source(assignment)
+    # Distinctive lines of the solutions and hidden tests: those that appear nowhere
+    # else in the source notebook (e.g. not the def line, which the student keeps).
+    outside, secret = [], []
+    for cell in source.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        inside = False
+        for line in cell.source.splitlines():
+            s = line.strip()
+            if s in ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS"):
+                inside = True
+                continue
+            if s in ("### END SOLUTION", "### END HIDDEN TESTS"):
+                inside = False
+                continue
+            if cell.cell_type == "markdown" and meta.get("solution"):
+                secret.append(s)  # a written model answer is secret as a whole
+            elif inside:
+                secret.append(s)
+            else:
+                outside.append(s)
+    distinctive = {s for s in secret if len(s) >= 12 and s not in outside}
+    assert len(distinctive) >= 5, "the check below would be vacuous"
+    release_nb = nbformat.read(run.release, as_version=4)
+    release_lines = {line.strip() for c in release_nb.cells for line in c.source.splitlines()}
+    leaked = sorted(distinctive & release_lines)
+    assert not leaked, f"solution or hidden-test lines in the release: {leaked[:3]}"
+    stubs = [c for c in release_nb.cells if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"]
+    assert stubs and all("raise NotImplementedError()" in c.source for c in stubs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reference_gets_full_marks(assignment, graded_runs):
+    from nbgrader.api import Gradebook
+
+    run, variants = graded_runs(assignment)
+    points = _points(_source(assignment))
+    ref = run.students["reference"]
+    assert ref.errors == {}, ref.errors
+    auto = {k: v for k, v in ref.cells.items() if k not in variants.MANUAL}
+    assert auto == {k: points[k] for k in auto}
+    assert ref.score == variants.AUTO_POINTS
+    assert ref.max_score == sum(points.values())
+    # The instructor grades the written answers by hand: full marks.
+    with Gradebook(f"sqlite:///{run.root / 'gradebook.db'}", "mle-course") as gb:
+        for grade_id, pts in variants.MANUAL.items():
+            grade = gb.find_grade(grade_id, assignment, assignment, "reference")
+            grade.manual_score = pts
+        gb.db.commit()
+        assert gb.find_submission(assignment, "reference").score == ref.max_score
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_untouched_release_gets_zero(assignment, graded_runs):
+    run, _ = graded_runs(assignment)
+    release = run.students["release"]
+    assert release.score == 0
+    assert set(release.cells.values()) == {0.0}
+    assert all("NotImplementedError" in e or "not written yet" in e or "STUDENT_ID" in e for e in release.errors.values())
+
+
+CASES = [(a, v) for a in ASSIGNMENTS for v in _variants(a)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("assignment", "variant"), CASES, ids=[f"{a}-{v}" for a, v in CASES])
+def test_documented_mistake_gets_documented_score(assignment, variant, graded_runs):
+    run, variants = graded_runs(assignment)
+    spec = variants.VARIANTS[variant]
+    student = run.students[variant.replace("_", "-")]
+    points = _points(_source(assignment))
+    lost = spec["lost"]
+    expected_cells = {k: (0.0 if k in lost else points[k]) for k in points if k not in variants.MANUAL}
+    got_cells = {k: v for k, v in student.cells.items() if k not in variants.MANUAL}
+    assert got_cells == expected_cells, student.errors
+    assert all(points[k] == v for k, v in lost.items()), "the submission file's points disagree with the notebook"
+    assert student.score == variants.AUTO_POINTS - sum(lost.values())
+    assert set(student.errors) == set(lost), student.errors
+    feedback = _feedback_text(student.feedback_html)
+    for grade_id, message in spec["messages"].items():
+        assert message in student.errors[grade_id], student.errors[grade_id]
+        assert message in feedback, f"{message!r} not in the feedback HTML"
