@@ -40,6 +40,20 @@ from . import optimize
 from . import datasets
 from .fit import fit
 from .results import MLEResult
+from . import diagnostics, inference, plotting, priors
+from .diagnostics import boundary_flags, check_hessian, check_score, is_local_max
+from .inference import (
+    compare_models,
+    delta_method,
+    expected_information,
+    likelihood_ratio_test,
+    observed_information,
+    profile_interval,
+    profile_loglik,
+    standard_errors,
+    wald_interval,
+)
+from .priors import BetaPrior, DirichletPrior, GammaPrior
 
 __version__ = "0.1.0"
 
@@ -66,4 +80,25 @@ __all__ = [
     "datasets",
     "fit",
     "optimize",
+    # inference, priors, diagnostics, plotting (INFERENCE)
+    "inference",
+    "priors",
+    "diagnostics",
+    "plotting",
+    "observed_information",
+    "expected_information",
+    "standard_errors",
+    "wald_interval",
+    "profile_loglik",
+    "profile_interval",
+    "likelihood_ratio_test",
+    "compare_models",
+    "delta_method",
+    "BetaPrior",
+    "DirichletPrior",
+    "GammaPrior",
+    "check_score",
+    "check_hessian",
+    "is_local_max",
+    "boundary_flags",
 ]
