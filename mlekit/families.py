@@ -359,8 +359,21 @@ class Family:
         )
 
     def _fit_auto(self, x):
-        """The family's best numerical route: ``(params, trace)`` or ``None`` for generic Newton."""
+        """The family's best numerical route: ``(params, trace, objective)`` or ``None`` for generic Newton.
+
+        ``params`` may be ``None``: then generic Newton runs on ``objective``.
+        """
         return None
+
+    def _auto_route(self, arr):
+        """Validate raw data and run :meth:`_fit_auto`: ``(x, route)``.
+
+        Families that read every value's logarithm anyway override this to
+        let the (finite) sums of logs prove the data valid, so validation
+        costs no extra pass; the detailed check runs only on failure.
+        """
+        x = self._check_support(arr)
+        return x, self._fit_auto(x)
 
     def _closed_form_fit(self, arr):
         """Validate, estimate and evaluate in as few passes as possible: ``(x, params, loglik)``."""
@@ -986,8 +999,16 @@ class Gamma(Family):
         v = v if v > 0 else m * m
         return {"shape": m * m / v, "rate": m / v}
 
-    def _fit_auto(self, x):
-        s = n, S, L = self._stats(x)
+    def _auto_route(self, arr):
+        x = arr if np.issubdtype(arr.dtype, np.floating) else arr.astype(float)
+        s = self._stats(x)
+        if not (np.isfinite(s[1]) and np.isfinite(s[2])):  # log(x <= 0) is -inf or NaN, log(inf) = inf
+            x = self._check_support(arr)
+            s = self._stats(x)
+        return x, self._fit_auto(x, s)
+
+    def _fit_auto(self, x, s=None):
+        s = n, S, L = self._stats(x) if s is None else s
         m = S / n
         c = np.log(m) - L / n
         if not c > 1e-15 * max(1.0, abs(np.log(m))):
@@ -1102,13 +1123,15 @@ class Weibull(Family):
         v2 = v * v
         cache = {}
 
-        def moments(k):  # log B(k), B'/B, B''/B with B(k) = mean(exp(k v)), overflow-safe
+        def moments(k):  # log B(k), B'/B, B''/B with B(k) = mean(exp(k v))
             if k not in cache:
+                # shift the exponent only when exp would overflow (shifting by
+                # k*vmax always would fill the array with slow subnormals)
+                shift = max(0.0, k * vmax - 700.0)
                 with np.errstate(over="ignore", under="ignore"):
-                    e = np.exp(k * (v - vmax))
+                    e = np.exp(k * v - shift) if shift else np.exp(k * v)
                 s0 = float(np.sum(e))
-                cache.clear()
-                cache[k] = (k * vmax + np.log(s0 / n), float(e @ v) / s0, float(e @ v2) / s0)
+                cache[k] = (shift + np.log(s0 / n), float(e @ v) / s0, float(e @ v2) / s0)
             return cache[k]
 
         def lp(k):
@@ -1129,7 +1152,28 @@ class Weibull(Family):
         k = float(ks[-1])
         lam = float(np.exp(ubar + moments(k)[0] / k))
         tr = _with_iterates(tr, np.column_stack([ks, lams]))
-        return {"shape": k, "scale": lam}, tr, Family._objective(self, x)
+
+        def sums(p):  # sum z, sum z w, sum z w^2, sum w at (k, lam) from the cached exp pass
+            kk, la = p["shape"], p["scale"]
+            logb, m1, m2 = moments(kk)
+            c = ubar - np.log(la)
+            F = n * np.exp(logb + kk * c)  # sum z = n * B(k) * exp(k c)
+            return kk, la, F, F * (m1 + c), F * (m2 + 2 * c * m1 + c * c), n * c
+
+        def ll(p):
+            kk, la, sz, _, _, sw = sums(p)
+            return n * np.log(kk) - n * np.log(la) + (kk - 1) * sw - sz
+
+        def sc(p):
+            kk, la, sz, zw, _, sw = sums(p)
+            return np.array([n / kk + sw - zw, (kk / la) * (sz - n)])
+
+        def hs(p):
+            kk, la, sz, zw, zww, _ = sums(p)
+            h_kl = -n / la + (kk * zw + sz) / la
+            return np.array([[-n / kk**2 - zww, h_kl], [h_kl, -(kk / la**2) * (sz - n) - (kk / la) ** 2 * sz]])
+
+        return {"shape": k, "scale": lam}, tr, (ll, sc, hs)
 
     def _sample(self, rng, size, p):
         return p["scale"] * rng.weibull(p["shape"], size=size)
@@ -1211,8 +1255,18 @@ class Beta(Family):
             return {"shape1": 1.0, "shape2": 1.0}
         return {"shape1": m * common, "shape2": (1 - m) * common}
 
-    def _fit_auto(self, x):
-        obj = self._objective(x)
+    def _auto_route(self, arr):
+        x = arr if np.issubdtype(arr.dtype, np.floating) else arr.astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = self._stats(x)
+        if not (np.isfinite(s[1]) and np.isfinite(s[2])):  # some x outside (0, 1), or NaN
+            x = self._check_support(arr)
+            s = self._stats(x)
+        return x, self._fit_auto(x, s)
+
+    def _fit_auto(self, x, s=None):
+        s = self._stats(x) if s is None else s
+        obj = (lambda p: float(self._ll(s, p)), lambda p: self._sc(s, p), lambda p: self._hs(s, p))
         return None, None, obj  # generic Newton in log coordinates on the O(1) objective
 
     def _sample(self, rng, size, p):
@@ -1544,8 +1598,12 @@ class LogNormal(Family):
         return {"meanlog": ybar, "sdlog": float(np.sqrt(m2 / n))}
 
     def _closed_form_fit(self, arr):
-        x = self._check_support(arr)
-        n, ybar, m2 = self._ystats(x)
+        x = arr if np.issubdtype(arr.dtype, np.floating) else arr.astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            n, ybar, m2 = self._ystats(x)
+        if not (np.isfinite(ybar) and np.isfinite(m2)):  # log(x <= 0) is -inf or NaN, log(inf) = inf
+            x = self._check_support(arr)
+            n, ybar, m2 = self._ystats(x)
         p = self._mle_from(x, n, ybar, m2)
         return x, p, float(-n * ybar - n * np.log(p["sdlog"]) - 0.5 * n * np.log(2 * np.pi) - 0.5 * n)
 

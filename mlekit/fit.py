@@ -147,14 +147,15 @@ def fit(
     if method == "closed-form":
         raise ValueError(f"fit: {family.name} has no closed-form MLE; use method='auto' or 'newton'.")
 
-    x = family.check_data(data)
     if method == "auto" and start is None and not opts:
-        route = family._fit_auto(x)
+        x, route = family._auto_route(as_data(data, family.name))
         if route is not None:
             params, trace, objective = route
             if params is not None:
                 return _numerical_result(family, x, params, trace, objective, "auto")
             return _generic(family, x, "newton", None, {}, objective, label="auto")
+    else:
+        x = family.check_data(data)
     if method == "auto":
         return _generic(family, x, "newton", start, opts, None, label="auto")
     return _generic(family, x, method, start, opts, None, scipy_method=scipy_method)
