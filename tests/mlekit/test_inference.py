@@ -344,3 +344,44 @@ def test_delta_method_bad_input():
         delta_method(res, lambda p: np.inf)
     with pytest.raises(ValueError, match="MLEResult"):
         delta_method({"lam": 2.0}, lambda p: p["lam"])
+
+
+def test_profile_interval_gamma_shape_vs_independent_profile():
+    # Gamma(shape a, rate b): for fixed a the rate is maximized at b = a / xbar (rate score = n a/b - S = 0),
+    # so ell_p(a) = sum scipy.stats.gamma(a, scale=xbar/a).logpdf(x). Roots of ell_hat - ell_p = C95 by brentq.
+    if not hasattr(mlekit, "Gamma"):
+        pytest.skip("mlekit.Gamma not available")
+    x = np.random.default_rng(SEED).gamma(2.5, 1 / 1.5, size=40)
+    xbar = x.mean()
+
+    def ell_p(a):
+        return stats.gamma(a, scale=xbar / a).logpdf(x).sum()
+
+    a_hat = optimize.minimize_scalar(lambda a: -ell_p(a), bounds=(0.05, 50), method="bounded", options={"xatol": 1e-12}).x
+    top = ell_p(a_hat)
+    lo = optimize.brentq(lambda a: top - ell_p(a) - C95, 1e-3, a_hat, xtol=1e-13)
+    hi = optimize.brentq(lambda a: top - ell_p(a) - C95, a_hat, 100.0, xtol=1e-13)
+    ci = profile_interval(mlekit.Gamma(), x, "shape")
+    assert ci.estimate == pytest.approx(a_hat, rel=1e-6)
+    assert (ci.lower, ci.upper) == pytest.approx((lo, hi), rel=1e-7)
+    grid = np.array([1.5, 2.0, 3.5])
+    assert profile_loglik(mlekit.Gamma(), x, "shape", grid) == pytest.approx([ell_p(a) for a in grid], rel=1e-10)
+
+
+def test_profile_interval_gamma_rate_endpoints_by_independent_maximization():
+    # No closed form for the rate's profile: maximize over the shape with scipy's bounded Brent on
+    # scipy.stats.gamma log-densities, and check the drop at both reported ends equals C95.
+    if not hasattr(mlekit, "Gamma"):
+        pytest.skip("mlekit.Gamma not available")
+    x = np.random.default_rng(SEED + 2).gamma(4.0, 1 / 2.0, size=30)
+
+    def ell_p(b):
+        res = optimize.minimize_scalar(lambda a: -stats.gamma(a, scale=1 / b).logpdf(x).sum(), bounds=(0.01, 100),
+                                       method="bounded", options={"xatol": 1e-12})
+        return -res.fun
+
+    fit = mlekit.fit(mlekit.Gamma(), x)
+    ci = profile_interval(mlekit.Gamma(), x, "rate", result=fit)
+    assert ci.lower < fit.params["rate"] < ci.upper
+    for end in (ci.lower, ci.upper):
+        assert fit.loglik - ell_p(end) == pytest.approx(C95, abs=1e-6)
