@@ -242,7 +242,7 @@ class _Profiler:
                 ell = fam.loglik(x, **p)
                 sc = fam.score(x, **p)[self.idx]
                 H = fam.hessian(x, **p)[np.ix_(self.idx, self.idx)] if second else None
-        except (ArithmeticError, ValueError):  # a step far outside: under/overflow
+        except (ArithmeticError, ValueError, NotImplementedError):  # a step far outside (under/overflow), or no Hessian
             return None
         g = sc * d1
         if not (np.isfinite(ell) and np.all(np.isfinite(g))):

@@ -245,6 +245,25 @@ def _scipy_dist(family, params, owner):
         return stats.binom(family.n, params["p"])
     if isinstance(family, Bernoulli):
         return stats.bernoulli(params["p"])
+    # the other families, by name, with the scipy equivalents their docstrings give
+    p = params
+    makers = {
+        "Gamma": lambda: stats.gamma(p["shape"], scale=1.0 / p["rate"]),
+        "Weibull": lambda: stats.weibull_min(p["shape"], scale=p["scale"]),
+        "Beta": lambda: stats.beta(p["shape1"], p["shape2"]),
+        "NegativeBinomial": lambda: stats.nbinom(p["size"], p["size"] / (p["size"] + p["mu"])),
+        "StudentT": lambda: stats.t(p["df"], loc=p["mu"], scale=p["sigma"]),
+        "LogNormal": lambda: stats.lognorm(p["sdlog"], scale=np.exp(p["meanlog"])),
+        "Geometric": lambda: stats.nbinom(1, p["prob"]),
+        "Uniform": lambda: stats.uniform(loc=p["a"], scale=p["b"] - p["a"]),
+        "Laplace": lambda: stats.laplace(loc=p["mu"], scale=p["b"]),
+    }
+    make = makers.get(type(family).__name__)
+    if make is not None:
+        try:
+            return make()
+        except KeyError:
+            pass
     raise ValueError(f"{owner}: no quantile function known for {family!r}.")
 
 

@@ -159,3 +159,14 @@ def test_import_mlekit_does_not_import_matplotlib():
     code = "import sys, mlekit, mlekit.plotting; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_qq_plot_gamma_uses_scipy_equivalent_quantiles():
+    if not hasattr(mlekit, "Gamma"):
+        pytest.skip("mlekit.Gamma not available")
+    y = np.random.default_rng(SEED).gamma(3.0, 0.5, size=40)
+    res = mlekit.fit(mlekit.Gamma(), y)
+    pts = _labelled(qq_plot(res, y), "data")
+    probs = (np.arange(1, 41) - 0.5) / 40
+    ref = stats.gamma(res.params["shape"], scale=1 / res.params["rate"]).ppf(probs)  # scipy: gamma(a, scale=1/rate)
+    assert pts.get_xdata() == pytest.approx(ref, rel=1e-10)
