@@ -302,7 +302,9 @@ class _Profiler:
             out = self._eval(value, res.x)
             if out is None:
                 raise ValueError(
-                    f"{self.owner}: maximizing the nuisance parameters at {self.name} = {value!r} failed ({res.message})."
+                    f"{self.owner}: maximizing the nuisance parameters at {self.name} = {value!r} failed: the best "
+                    f"point found has a non-finite log-likelihood (scipy: {res.message}). Profile intervals need a "
+                    "regular likelihood (not, e.g., a support that depends on the parameters, as for Uniform)."
                 )
             found = (res.x, out[0])
         u, ell = found
@@ -453,6 +455,8 @@ def profile_interval(
     x = family.check_data(data)
     param = _only_param(family, param, owner)
     result = _mle_of(family, x, result, owner)
+    if not result.converged:
+        raise ValueError(f"{owner}: the fit did not converge ({result.message}); no likelihood-ratio interval.")
     prof = _Profiler(family, x, param, result.params, owner)
     spec = prof.spec
     est = float(result.params[param])
@@ -486,16 +490,20 @@ def profile_interval(
                 break
             val = g(cand)
             if val > 0 or not np.isfinite(val):
-                lo_b, hi_b = sorted((inside, cand))
-                if not np.isfinite(val):  # loglik = -inf there: shrink until finite
-                    while not np.isfinite(val):
-                        cand = 0.5 * (cand + inside)
-                        val = g(cand)
-                    if val <= 0:
-                        inside = cand
-                        continue
-                    lo_b, hi_b = sorted((inside, cand))
-                root = optimize.brentq(g, lo_b, hi_b, xtol=1e-12 * max(1.0, abs(est)), rtol=4 * np.finfo(float).eps)
+                a, b, gb = inside, cand, val
+                while not np.isfinite(gb):  # loglik = -inf (or nan) at b: bisect for a finite outside point
+                    if abs(b - a) <= 1e-13 * max(1.0, abs(a)):
+                        root = a  # the likelihood collapses right here (an edge of the data's support)
+                        break
+                    m = 0.5 * (a + b)
+                    gm = g(m)
+                    if np.isfinite(gm) and gm <= 0:
+                        a = m
+                    else:
+                        b, gb = m, gm
+                else:
+                    lo_b, hi_b = sorted((a, b))
+                    root = optimize.brentq(g, lo_b, hi_b, xtol=1e-12 * max(1.0, abs(est)), rtol=4 * np.finfo(float).eps)
                 break
             inside = cand
         if root is None:

@@ -385,3 +385,44 @@ def test_profile_interval_gamma_rate_endpoints_by_independent_maximization():
     assert ci.lower < fit.params["rate"] < ci.upper
     for end in (ci.lower, ci.upper):
         assert fit.loglik - ell_p(end) == pytest.approx(C95, abs=1e-6)
+
+
+class _UniformUpper(mlekit.Family):
+    """Uniform(0, theta): a non-regular family whose likelihood collapses to 0 below max(x)."""
+
+    name = "UniformUpper"
+    params = (mlekit.Param("theta", 0.0, np.inf, typical=(0.5, 5.0)),)
+
+    def _check_support(self, arr):
+        return arr.astype(float)
+
+    def _logpdf(self, x, p):
+        return np.where(x <= p["theta"], -np.log(p["theta"]), -np.inf)
+
+    def _score(self, x, p):
+        return -x.size / p["theta"]
+
+    def _hessian(self, x, p):
+        return x.size / p["theta"] ** 2
+
+    def _fisher(self, p):
+        return 1.0 / p["theta"] ** 2
+
+    def _mle(self, x):
+        return {"theta": float(x.max())}
+
+
+def test_profile_interval_when_the_likelihood_collapses_at_the_mle():
+    # ell(theta) = -n log theta for theta >= m = max(x), -inf below. The interval is [m, m exp(C95/n)]:
+    # the lower end is where the likelihood drops to 0 (found by bisection), the upper end solves n log(theta/m) = C95.
+    x = np.array([0.4, 2.2, 1.3, 0.9, 1.8, 0.2])
+    ci = profile_interval(_UniformUpper(), x)
+    assert ci.lower == pytest.approx(2.2, rel=1e-12)
+    assert ci.upper == pytest.approx(2.2 * np.exp(C95 / x.size), rel=1e-9)
+
+
+def test_profile_interval_refuses_a_non_regular_nuisance():
+    if not hasattr(mlekit, "Uniform"):
+        pytest.skip("mlekit.Uniform not available")
+    with pytest.raises(ValueError, match="regular likelihood"):
+        profile_interval(mlekit.Uniform(), np.array([0.3, 1.2, 2.5, 0.9, 1.7]), "a")
