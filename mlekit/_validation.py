@@ -168,6 +168,11 @@ def centred_moments(x: np.ndarray):
     (1e7 + 0.1, 1e7 + 0.3, ...) keep their digits, unlike the one-pass
     ``sum(x**2) - n*mean**2`` formula. Non-finite data give a non-finite mean.
     """
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf data: reported by the caller
+        return _centred_moments(x)
+
+
+def _centred_moments(x: np.ndarray):
     n = x.size
     if n <= _CHUNK:
         xf = x.astype(float, copy=False)
