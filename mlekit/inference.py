@@ -503,7 +503,8 @@ def profile_interval(
                         b, gb = m, gm
                 else:
                     lo_b, hi_b = sorted((a, b))
-                    root = optimize.brentq(g, lo_b, hi_b, xtol=1e-12 * max(1.0, abs(est)), rtol=4 * np.finfo(float).eps)
+                    xtol = max(1e-13 * max(abs(lo_b), abs(hi_b)), 1e-300)  # relative: tiny parameters keep their digits
+                    root = optimize.brentq(g, lo_b, hi_b, xtol=xtol, rtol=4 * np.finfo(float).eps)
                 break
             inside = cand
         if root is None:
