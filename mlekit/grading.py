@@ -50,6 +50,7 @@ __all__ = [
     "Mistake",
     "case",
     "check_close",
+    "check_hessian",
     "check_loglik",
     "check_mle",
     "check_raises",
@@ -244,6 +245,9 @@ def _mle_mistakes(family, returns: Sequence[str]) -> list[Mistake]:
 
     def one(name, fn, message):
         if name in names:
+            if len(names) == 1:  # the whole answer (a number, or a vector like Categorical's theta)
+                out.append(Mistake(message, lambda c, e, fn=fn: fn(c, np.array(e, dtype=float))))
+                return
             j = names.index(name)
 
             def predict(c, e, j=j, fn=fn):
@@ -265,6 +269,8 @@ def _mle_mistakes(family, returns: Sequence[str]) -> list[Mistake]:
     one("lam", lambda c, v: v * c.n / (c.n - 1) if c.n > 1 else np.nan, "you divided by N-1 instead of N")
     one("p", lambda c, v: v * c.n / (c.n - 1) if c.n > 1 else np.nan, "you divided by N-1 instead of N")
     one("mu", lambda c, v: v * c.n / (c.n - 1) if c.n > 1 else np.nan, "you divided by N-1 instead of N")
+    one("theta", lambda c, v: v * c.n, "you returned the counts; the estimates are the proportions (counts / N)")
+    one("theta", lambda c, v: v * c.n / (c.n - 1) if c.n > 1 else np.nan, "you divided by N-1 instead of N")
     return out
 
 
@@ -451,18 +457,47 @@ def check_score(student, family, cases, *, signature, name="score", coord=None, 
     )
 
 
-def check_mle(student, family, cases, *, returns, name="mle", rtol=1e-7, atol=1e-10) -> None:
+def check_hessian(student, family, cases, *, signature, name="hessian", rtol=1e-7, atol=1e-8) -> None:
+    """The student's second derivative against ``family.hessian`` (one-parameter families)."""
+    check_values(
+        student,
+        lambda c: family.hessian(c.x, **c.params),
+        cases,
+        name=name,
+        signature=signature,
+        rtol=rtol,
+        atol=atol,
+        mistakes=[
+            Mistake("your Hessian has the wrong sign (that is the observed information)", lambda c, e: -e),
+            Mistake("you averaged over the observations: the Hessian is a sum, not a mean", lambda c, e: e / c.n),
+            Mistake("you returned the score, not its derivative", lambda c, e: family.score(c.x, **c.params)),
+        ],
+    )
+
+
+def check_mle(student, family, cases, *, returns, name="mle", signature=("x",), rtol=1e-7, atol=1e-10) -> None:
     """The student's estimator ``student(x)`` against ``family.mle(x)``.
 
     ``returns`` names the estimates in the order the student returns them
-    (one name: a single number or vector).
+    (one name: a single number or vector). ``signature``: the student's
+    arguments, when there are more than the data (e.g. ``("x", "k")``, with
+    ``k`` in each case's ``params``).
     """
+    def reference(c):
+        if family.has_closed_form:
+            est = family.mle(c.x)
+        else:  # e.g. the Gamma shape: mlekit's numerical fit
+            from .fit import fit
+
+            est = fit(family, c.x).params
+        return np.concatenate([np.ravel(est[r]) for r in returns])
+
     check_values(
         student,
-        lambda c: np.concatenate([np.ravel(family.mle(c.x)[r]) for r in returns]),
+        reference,
         cases,
         name=name,
-        signature=("x",),
+        signature=signature,
         rtol=rtol,
         atol=atol,
         mistakes=_mle_mistakes(family, returns),
@@ -482,13 +517,14 @@ def check_score_is_derivative(
 ) -> None:
     """The student's score against central differences of *their own* log-likelihood.
 
-    For a scalar parameter ``wrt`` at ``case.params[wrt]``, with step
-    ``h = 1e-6 * max(1, |value|)`` (kept inside the parameter's domain by the
-    choice of cases). Tolerance: ``rtol * |fd| + 1e-7 * (1 + |loglik|) / h``
-    (the second term is the rounding error of the difference quotient).
+    At ``case.params[wrt]`` (a number, or a vector: then the score must be the
+    gradient, one entry per coordinate), with step ``h = 1e-6 * max(1, |value|)``
+    per coordinate (the cases keep it inside the parameter's domain).
+    Tolerance: ``rtol * |fd| + 1e-7 * (1 + |loglik|) / h`` (the second term is
+    the rounding error of the difference quotient).
     """
     for c in cases:
-        where = c.describe([s for s in signature if s != "x"])
+        where = c.describe([s for s in signature if s not in ("x", "X")])
 
         def ll(value):
             params = {**c.params, wrt: value}
@@ -508,10 +544,20 @@ def check_score_is_derivative(
                 )
             return float(arr[0])
 
-        v = float(c.params[wrt])
-        h = 1e-6 * max(1.0, abs(v))
-        l0, lp, lm = ll(v), ll(v + h), ll(v - h)
-        fd = (lp - lm) / (2 * h)
+        v = np.asarray(c.params[wrt], dtype=float)
+        flat = v.ravel()
+        l0 = ll(v if v.ndim else float(v))
+        fd, tol = np.empty(flat.size), np.empty(flat.size)
+        for k in range(flat.size):
+            h = 1e-6 * max(1.0, abs(flat[k]))
+            up, down = flat.copy(), flat.copy()
+            up[k] += h
+            down[k] -= h
+            shape = v.shape
+            lp = ll(up.reshape(shape) if v.ndim else float(up[0]))
+            lm = ll(down.reshape(shape) if v.ndim else float(down[0]))
+            fd[k] = (lp - lm) / (2 * h)
+            tol[k] = rtol * abs(fd[k]) + 1e-7 * (1.0 + abs(l0)) / h
         args = [c.x if s == "x" else c.params[s] for s in signature]
         got = _call(score_fn, args)
         if isinstance(got, _Raised):
@@ -519,19 +565,17 @@ def check_score_is_derivative(
                 raise AssertionError(f"{name}: not written yet (it still raises NotImplementedError).")
             raise _fail(name, where, f"raised {got.describe()}")
         arr = _as_floats(got)
-        if arr is None or arr.size != 1:
-            raise _fail(name, where, f"returned {short(got)}, expected one number")
-        s = float(arr[0])
-        tol = rtol * abs(fd) + 1e-7 * (1.0 + abs(l0)) / h
-        if not (np.isfinite(s) and abs(s - fd) <= tol):
+        if arr is None or arr.size != flat.size:
+            raise _fail(name, where, f"returned {short(got)}, expected {flat.size} number(s)")
+        if not (np.all(np.isfinite(arr)) and np.all(np.abs(arr - fd) <= tol)):
             hint = None
-            if np.isfinite(s) and abs(-s - fd) <= tol:
+            if np.all(np.isfinite(arr)) and np.all(np.abs(-arr - fd) <= tol):
                 hint = "it is the derivative with the wrong sign"
             raise _fail(
                 name,
                 where,
-                f"your score {short(s)} is not the derivative of your {loglik_name} "
-                f"(finite differences give {short(fd)}); one of the two is wrong",
+                f"your {name} {_values_text(arr)} is not the derivative of your {loglik_name} "
+                f"(finite differences give {_values_text(fd)}); one of the two is wrong",
                 hint,
             )
 

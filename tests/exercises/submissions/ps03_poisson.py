@@ -1,0 +1,54 @@
+"""Submissions for ps03_poisson (see ps01_bernoulli.py for the format)."""
+
+AUTO_POINTS = 11  # the written answers (2 + 2 points) are graded by hand
+MANUAL = {"e_written_invariance": 2, "f_written_dispersion": 2}
+
+VARIANTS = {
+    # The -log x! constant dropped: the value is wrong, its derivative (the score check) is not.
+    "drops_log_factorial": dict(
+        answers={
+            "a_loglik_answer": '''
+def log_likelihood(lam, x):
+    from scipy.special import xlogy
+    x = np.asarray(x, dtype=float)
+    return float(np.sum(xlogy(x, lam)) - x.size * lam)
+''',
+        },
+        lost={"a_loglik_values": 2, "a_loglik_edges": 1},
+        messages={"a_loglik_values": "you dropped the -log(x!) term"},
+    ),
+    # log(factorial(x)) overflows to inf for x > 170: only the large-count edge case fails.
+    "factorial_overflow": dict(
+        answers={
+            "a_loglik_answer": '''
+def log_likelihood(lam, x):
+    from scipy.special import factorial, xlogy
+    x = np.asarray(x, dtype=float)
+    return float(np.sum(xlogy(x, lam) - np.log(factorial(x))) - x.size * lam)
+''',
+        },
+        lost={"a_loglik_edges": 1},
+        messages={"a_loglik_edges": "a large count"},
+    ),
+    "score_is_a_mean": dict(
+        answers={
+            "b_score_answer": '''
+def score(lam, x):
+    x = np.asarray(x, dtype=float)
+    return float(x.mean() / lam - 1.0)
+''',
+        },
+        lost={"b_score_values": 2, "b_score_derivative": 1},
+        messages={"b_score_values": "the score is a sum, not a mean"},
+    ),
+    "p_zero_from_the_data": dict(
+        answers={
+            "d_mine_answer": '''
+LAM_HAT = mle(x_mine)
+P_ZERO_HAT = np.mean(x_mine == 0)
+''',
+        },
+        lost={"d_mine_pzero": 1},
+        messages={"d_mine_pzero": "invariance"},
+    ),
+}
