@@ -54,6 +54,8 @@ from .inference import (
     wald_interval,
 )
 from .priors import BetaPrior, DirichletPrior, GammaPrior
+from . import models
+from .models import gaussian_mixture, logistic_regression
 
 __version__ = "0.1.0"
 
@@ -101,4 +103,8 @@ __all__ = [
     "check_hessian",
     "is_local_max",
     "boundary_flags",
+    # models (MODELS)
+    "models",
+    "logistic_regression",
+    "gaussian_mixture",
 ]
