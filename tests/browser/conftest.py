@@ -147,7 +147,7 @@ def chromium_executable() -> str | None:
 # The browser
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(repr=False)
 class Browser:
     """One Chromium tab shared by the session, with what it has seen so far."""
 
@@ -247,6 +247,9 @@ def browser(site_url):
         try:
             context = chromium.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
             context.route("**/*", route)
+            # Every page may be a reader's first page (arriving from a search engine):
+            # start each visit with empty storage, as a first-time visitor has.
+            context.add_init_script("try { localStorage.clear(); sessionStorage.clear(); } catch (e) {}")
             page = context.new_page()
             page.on("console", on_console)
             page.on("pageerror", on_pageerror)
@@ -262,8 +265,11 @@ def browser(site_url):
 # One visit per page, cached
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(repr=False)
 class PageReport:
+    def __repr__(self) -> str:  # keep assertion messages short: the fields are long
+        return f"PageReport({self.path!r})"
+
     path: str
     status: int | None
     url: str  # final URL after redirects
@@ -281,7 +287,8 @@ class PageReport:
     ids: set[str]
     headings: list[tuple[int, str]]  # (level, text) in the article, document order
     stylesheets: list[dict]
-    dropdowns: int
+    dropdowns: int  # dropdowns (details, toggle buttons) clicked open and closed
+    dropdown_problems: list[str]
     text: str  # visible text of the article
 
 
@@ -334,11 +341,63 @@ async () => {
       .concat(Array.from(document.querySelectorAll("a[name]")).map(a => a.name)),
     headings,
     stylesheets,
-    dropdowns: article.querySelectorAll("details, .toggle-button").length,
     text: article.innerText,
   };
 }
 """
+
+
+def _dropdowns(page):
+    """(kind, handle, content, box) for every dropdown of the article a reader can click."""
+    article = page.query_selector("article.bd-article")
+    if article is None:
+        return []
+    found = []
+    # sphinx-design dropdowns and hidden code cells (myst-nb): <details><summary>
+    for box in article.query_selector_all("details"):
+        handle = box.query_selector(":scope > summary")
+        content = box.query_selector(":scope > :not(summary)")
+        if handle and content and handle.is_visible():
+            found.append(("details", handle, content, box))
+    # sphinx-togglebutton admonitions (":class: dropdown"): a button toggles .toggle-hidden
+    for handle in article.query_selector_all("button.toggle-button"):
+        box = page.query_selector(f"#{handle.get_attribute('data-target')}")
+        content = box.query_selector(":scope > :not(.admonition-title)") if box else None
+        if content and handle.is_visible():
+            found.append(("toggle", handle, content, box))
+    return found
+
+
+_IS_OPEN = {
+    "details": "b => b.open",
+    "toggle": "b => !b.classList.contains('toggle-hidden')",
+}
+
+
+def exercise_dropdowns(page) -> tuple[int, list[str]]:
+    """Click every dropdown twice: each click must flip it (open <-> closed), and its
+    content must be visible exactly when open. Returns (number of dropdowns, problems)."""
+    problems = []
+    found = _dropdowns(page)
+    for kind, handle, content, box in found:
+        label = " ".join(handle.inner_text().split())[:50] or kind
+        start = box.evaluate(_IS_OPEN[kind])
+        for want in (not start, start):
+            try:
+                handle.click(timeout=5_000)
+                page.wait_for_function(
+                    f"(b) => ({_IS_OPEN[kind]})(b) === {str(want).lower()}", arg=box, timeout=2_000
+                )
+            except Exception as exc:  # playwright TimeoutError: name the dropdown instead of failing here
+                problems.append(f"dropdown {label!r}: click did not {'open' if want else 'close'} it "
+                                f"({str(exc).splitlines()[0]})")
+                break
+            if content.is_visible() != want:
+                problems.append(
+                    f"dropdown {label!r}: {'open' if want else 'closed'} but its content is "
+                    f"{'hidden' if want else 'still visible'}"
+                )
+    return len(found), problems
 
 
 @pytest.fixture(scope="session")
@@ -351,12 +410,15 @@ def visit(browser):
             offsite_before = len(browser.offsite)
             response, mathjax = browser.goto(path)
             data = browser.page.evaluate(_COLLECT)
+            console_errors_before_clicks = list(browser.console_errors)
+            # Last, as it changes the page: open and close every dropdown.
+            n_dropdowns, dropdown_problems = exercise_dropdowns(browser.page)
             cache[path] = PageReport(
                 path=path,
                 status=response.status if response is not None else None,
                 url=browser.page.url,
                 mathjax=mathjax,
-                console_errors=list(browser.console_errors),
+                console_errors=console_errors_before_clicks,
                 bad_responses=list(browser.bad_responses),
                 offsite=browser.offsite[offsite_before:],
                 math_total=data["mathTotal"],
@@ -369,7 +431,8 @@ def visit(browser):
                 ids=set(data["ids"]),
                 headings=[tuple(h) for h in data["headings"]],
                 stylesheets=data["stylesheets"],
-                dropdowns=data["dropdowns"],
+                dropdowns=n_dropdowns,
+                dropdown_problems=dropdown_problems + browser.console_errors[len(console_errors_before_clicks):],
                 text=data["text"],
             )
         return cache[path]
