@@ -58,7 +58,7 @@ class _Capped(io.TextIOBase):
 
 
 _STATE = {"forbidden": (), "used": set()}
-_GUARDS = []  # (owner, attribute, wrapper, target)
+_GUARDS = []  # (owner, attribute, original, target)
 
 
 def _install_guards(targets):
@@ -86,7 +86,7 @@ def _install_guards(targets):
 
         wrapper = make(original, target)
         setattr(owner, attr, wrapper)
-        _GUARDS.append((owner, attr, wrapper, target))
+        _GUARDS.append((owner, attr, original, target))
         # the same object re-exported elsewhere in the package (mlekit.fit = mlekit.fit.fit)
         root = module_name.split(".")[0]
         for name, mod in list(sys.modules.items()):
@@ -95,11 +95,13 @@ def _install_guards(targets):
             for key, val in list(vars(mod).items()):
                 if val is original:
                     setattr(mod, key, wrapper)
-                    _GUARDS.append((mod, key, wrapper, target))
+                    _GUARDS.append((mod, key, original, target))
 
 
 def _guards_intact():
-    return all(getattr(owner, attr, None) is wrapper for owner, attr, wrapper, _ in _GUARDS)
+    """False if the unguarded reference itself was put back (replacing it by anything else
+    cannot reach the reference, so it is the student's business)."""
+    return not any(getattr(owner, attr, None) is original for owner, attr, original, _ in _GUARDS)
 
 
 def _error_info(exc):

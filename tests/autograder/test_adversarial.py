@@ -1,0 +1,348 @@
+"""Adversarial submissions against the real ps01_bernoulli, graded in one parallel run.
+
+Each submission below is an attack of one class (see autograder/README.md) on
+top of an otherwise honest notebook, usually with one function deliberately
+wrong so that a successful attack would *raise* the score. Each asserts the
+exact per-test-cell grade an honest grader gives (read back from the nbgrader
+gradebook), and, for the whole run, that no submitted file changed, the
+gradebook's assignment cells did not change, no student process survived, and
+nothing was written outside the sandbox.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder.course import Options, export, grade
+from autograder.sandbox import Limits, Sandbox, SandboxConfig
+
+from .conftest import (ASSIGNMENT, FULL, POINTS, add_cell, cell_index, copy_course, gradebook_scores,
+                       honest_notebook, set_solution, source_cells_snapshot, submit, tree_digest)
+
+MLE_TESTS = {"c_mle_values", "c_mle_edges"}
+SCORE_TESTS = {"b_score_values", "b_score_derivative"}
+WRONG_MLE = "\ndef mle(x):\n    return 0.5\n"
+WRONG_SCORE = "\ndef score(p, x):\n    return 0.0\n"
+MARKER = f"agmarker{os.getpid()}"
+
+
+def append(nb, grade_id, code):
+    cell = nb["cells"][cell_index(nb, grade_id)]
+    cell["source"] = cell["source"] + "\n" + code
+    return nb
+
+
+# name -> (build(nb, course) -> nb | (nb, extra files) | bytes, failing test cells or "ungradable")
+CASES = {}
+
+
+def case(name, failing):
+    def register(build):
+        CASES[name] = (build, failing)
+        return build
+    return register
+
+
+# ---- honest baselines and a real zero
+case("honest", set())(lambda nb, c: nb)
+case("honest-uses-mlekit-otherwise", set())(lambda nb, c: add_cell(
+    nb, "c_mle_answer", "import mlekit\nsim = mlekit.Bernoulli().sample(20, rng=1, p=0.3)\nprint(mle(sim))"))
+case("wrong-mle", MLE_TESTS)(lambda nb, c: append(nb, "c_mle_answer", WRONG_MLE))
+case("unanswered", set(POINTS))(lambda nb, c: json.loads((c / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text()))
+
+# ---- class 1: monkeypatching the checks
+case("c1-isclose", MLE_TESTS)(lambda nb, c: append(nb, "c_mle_answer", WRONG_MLE + (
+    "np.isclose = lambda *a, **k: True\nnp.allclose = lambda *a, **k: True\n"
+    "np.testing.assert_allclose = lambda *a, **k: None\n")))
+case("c1-grading", MLE_TESTS)(lambda nb, c: append(nb, "c_mle_answer", WRONG_MLE + (
+    "import mlekit.grading as g\nfor _n in dir(g):\n    if _n.startswith('check'):\n"
+    "        setattr(g, _n, lambda *a, **k: None)\n")))
+case("c1-reference", SCORE_TESTS)(lambda nb, c: append(nb, "b_score_answer", WRONG_SCORE + (
+    "import mlekit, scipy.stats\nmlekit.Bernoulli.score = lambda self, x, **p: np.array([0.0])\n"
+    "mlekit.families.Family.loglik = lambda self, x, **p: 0.0\n"
+    "scipy.stats.bernoulli.logpmf = lambda *a, **k: 0.0\n")))
+
+# ---- class 2: changing how later cells run
+case("c2-custom-exc", MLE_TESTS)(lambda nb, c: append(nb, "c_mle_answer", WRONG_MLE + (
+    "get_ipython().set_custom_exc((BaseException,), lambda shell, et, ev, tb, tb_offset=None: None)\n")))
+case("c2-input-transformer", MLE_TESTS)(lambda nb, c: append(nb, "c_mle_answer", WRONG_MLE + (
+    "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])\n")))
+case("c2-ast-and-traceback", MLE_TESTS)(lambda nb, c: append(nb, "c_mle_answer", WRONG_MLE + (
+    "import ast, sys\nclass _Empty(ast.NodeTransformer):\n    def visit_Module(self, node):\n"
+    "        return ast.Module(body=[ast.Pass()], type_ignores=[])\n"
+    "ip = get_ipython()\nip.ast_transformers.append(_Empty())\nip.showtraceback = lambda *a, **k: None\n"
+    "sys.excepthook = lambda *a: None\n")))
+
+# ---- class 3: the reference instead of a derivation
+case("c3-direct", MLE_TESTS)(lambda nb, c: append(nb, "c_mle_answer", (
+    "import mlekit\ndef mle(x):\n    return mlekit.Bernoulli().mle(x)['p']\n")))
+case("c3-dunder-import", SCORE_TESTS)(lambda nb, c: append(nb, "b_score_answer", (
+    "def score(p, x):\n    return float(__import__('mlekit').Bernoulli().score(x, p=p)[0])\n")))
+case("c3-importlib-alias", MLE_TESTS)(lambda nb, c: append(nb, "c_mle_answer", (
+    "import importlib\n_f = getattr(importlib.import_module('mlekit.fit'), 'fit')\n"
+    "_B = importlib.import_module('mlekit').Bernoulli\n"
+    "def mle(x):\n    return _f(_B(), x).params['p']\n")))
+
+# ---- class 4: shadowing modules next to the notebook (files that would win the import in nbgrader)
+SHADOW_NUMPY = "def isclose(*a, **k):\n    return True\ndef allclose(*a, **k):\n    return True\n"
+SHADOW_GRADING = "def __getattr__(name):\n    return lambda *a, **k: None\n"
+case("c4-numpy-file", MLE_TESTS)(lambda nb, c: (append(nb, "c_mle_answer", WRONG_MLE),
+                                                {"numpy.py": SHADOW_NUMPY}))
+case("c4-mlekit-folder", MLE_TESTS)(lambda nb, c: (append(nb, "c_mle_answer", WRONG_MLE),
+                                                   {"mlekit/__init__.py": "", "mlekit/grading.py": SHADOW_GRADING}))
+case("c4-scipy-folder", SCORE_TESTS)(lambda nb, c: (append(nb, "b_score_answer", WRONG_SCORE),
+                                                    {"scipy/__init__.py": SHADOW_GRADING,
+                                                     "sitecustomize.py": "import builtins\nbuiltins.AssertionError = Exception\n"}))
+
+# ---- class 5: killing or stalling the kernel (one bad function costs only its own tests)
+case("c5-infinite-loop", MLE_TESTS)(lambda nb, c: append(nb, "c_mle_answer", (
+    "def mle(x):\n    while True:\n        pass\n")))
+case("c5-swallow-interrupt", SCORE_TESTS)(lambda nb, c: append(nb, "b_score_answer", (
+    "import time\ndef score(p, x):\n    while True:\n        try:\n            time.sleep(0.5)\n"
+    "        except BaseException:\n            pass\n")))
+case("c5-os-exit", MLE_TESTS)(lambda nb, c: append(nb, "c_mle_answer", (
+    "import os\ndef mle(x):\n    os._exit(0)\n")))
+case("c5-sigkill-and-sys-exit", MLE_TESTS | SCORE_TESTS)(lambda nb, c: append(append(
+    nb, "c_mle_answer", "import os, signal\ndef mle(x):\n    os.kill(os.getpid(), signal.SIGKILL)\n"),
+    "b_score_answer", "import sys\ndef score(p, x):\n    sys.exit(0)\n"))
+case("c5-memory", MLE_TESTS)(lambda nb, c: append(nb, "c_mle_answer", (
+    "def mle(x):\n    hog = []\n    while True:\n        hog.append(bytearray(10**8))\n")))
+case("c5-top-level-stall-and-exit", set())(lambda nb, c: add_cell(add_cell(
+    nb, "c_mle_answer", "while True:\n    pass\n"), "b_score_answer", "import os\nos._exit(3)\n"))
+
+# ---- class 6: tampering with the notebook
+def _edit_test(nb, c):
+    nb["cells"][cell_index(nb, "c_mle_values")]["source"] = "pass"
+    nb["cells"][cell_index(nb, "c_mle_edges")]["source"] = "pass"
+    return append(nb, "c_mle_answer", WRONG_MLE)
+
+
+def _delete_tests(nb, c):
+    nb = append(nb, "b_score_answer", WRONG_SCORE)
+    del nb["cells"][cell_index(nb, "b_score_values")]
+    del nb["cells"][cell_index(nb, "b_score_derivative")]
+    return nb
+
+
+def _flip_flags(nb, c):
+    for gid in ("c_mle_values", "c_mle_edges"):
+        md = nb["cells"][cell_index(nb, gid)]["metadata"]["nbgrader"]
+        md.update(grade=False, solution=True, locked=False, points=0)
+        nb["cells"][cell_index(nb, gid)]["source"] = "# no test here"
+    md = nb["cells"][cell_index(nb, "c_mle_answer")]["metadata"]["nbgrader"]
+    md.update(grade=True, points=100)
+    return append(nb, "c_mle_answer", WRONG_MLE)
+
+
+def _duplicate(nb, c):
+    i = cell_index(nb, "a_loglik_values")
+    copy_cell = json.loads(json.dumps(nb["cells"][i]))
+    copy_cell["source"] = "pass"
+    nb["cells"].insert(0, copy_cell)  # a fake, passing copy first
+    nb["cells"].append(json.loads(json.dumps(nb["cells"][i + 1])))
+    return append(nb, "a_loglik_answer", "\ndef log_likelihood(p, x):\n    return 0.0\n")
+
+
+def _retype(nb, c):
+    for gid in ("c_mle_values", "c_mle_edges"):
+        cell = nb["cells"][cell_index(nb, gid)]
+        cell["cell_type"] = "markdown"
+        cell.pop("outputs", None)
+        cell.pop("execution_count", None)
+    return append(nb, "c_mle_answer", WRONG_MLE)
+
+
+case("c6-edited-tests", MLE_TESTS)(_edit_test)
+case("c6-deleted-tests", SCORE_TESTS)(_delete_tests)
+case("c6-flipped-flags", MLE_TESTS)(_flip_flags)
+# wrong log_likelihood: (a) fails, and so does the derivative check of the (correct) score against it
+case("c6-duplicated", {"a_loglik_values", "a_loglik_edges", "b_score_derivative"})(_duplicate)
+case("c6-cell-types", MLE_TESTS)(_retype)
+case("c6-truncated-json", "ungradable")(lambda nb, c: json.dumps(nb).encode()[:5000])
+case("c6-not-a-notebook", "ungradable")(lambda nb, c: b'{"cells": "none", "nbformat": 4}')
+
+# ---- class 7: reaching outside
+def _read_secrets(nb, c):
+    paths = [c / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", c / "gradebook.db",
+             c / "submitted" / "honest" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", c / "nbgrader_config.py"]
+    code = "import os\nfor p in %r:\n    try:\n        open(p, 'rb').read(10)\n        print('READ_OK', p)\n" \
+           "    except OSError as e:\n        print('READ_BLOCKED', type(e).__name__)\n" % [str(p) for p in paths]
+    return add_cell(nb, "c_mle_answer", code)
+
+
+def _background(nb, c):
+    gb = str(c / "gradebook.db")
+    daemon = ("import os, time\nos.setsid()\nwhile True:\n    time.sleep(0.1)\n    try:\n"
+              f"        open({gb!r}, 'ab').write(b'x')\n    except Exception:\n        pass\n")
+    code = (f"import subprocess, sys, os\nsubprocess.Popen([sys.executable, '-c', {daemon!r}, {MARKER!r}], "
+            "start_new_session=True)\nif os.fork() == 0:\n    os.setsid()\n"
+            f"    os.execv('/bin/sleep', ['/bin/sleep', '300', {MARKER!r}])\n")
+    return add_cell(nb, "c_mle_answer", code)
+
+
+def _write_outside(nb, c):
+    targets = [f"/tmp/{MARKER}-escape", str(c / "escape.txt"), str(c / "submitted" / "honest" / "escape.txt"),
+               f"/var/tmp/{MARKER}-escape", f"/dev/shm/{MARKER}-escape"]
+    code = "for p in %r:\n    try:\n        open(p, 'w').write('x')\n        print('WROTE', p)\n" \
+           "    except OSError as e:\n        print('BLOCKED', type(e).__name__)\n" % targets
+    return add_cell(nb, "c_mle_answer", code)
+
+
+case("c7-read-secrets", set())(_read_secrets)
+case("c7-background", set())(_background)
+case("c7-write-outside", set())(_write_outside)
+
+# ---- class 8: flooding
+case("c8-long-line", set())(lambda nb, c: add_cell(nb, "c_mle_answer", "print('x' * 10_000_000)"))
+case("c8-many-lines", set())(lambda nb, c: add_cell(nb, "c_mle_answer", "for i in range(100_000):\n    print(i)"))
+case("c8-in-calls", set())(lambda nb, c: append(nb, "c_mle_answer", (
+    "_honest_mle = mle\ndef mle(x):\n    print('y' * 1_000_000)\n    return _honest_mle(x)\n")))
+
+# ---- grading cannot be told from a local run by the environment
+case("env-sniffing", set())(lambda nb, c: append(nb, "c_mle_answer", (
+    "import os, re\n_honest_mle = mle\ndef mle(x):\n"
+    "    if any(re.search('GRAD|PYTEST|MLEKIT|JPY|JUPYTER', k, re.I) for k in os.environ):\n"
+    "        return 0.5\n    return _honest_mle(x)\n")))
+
+
+@pytest.fixture(scope="module")
+def graded(generated_course, tmp_path_factory):
+    course = copy_course(generated_course, tmp_path_factory.mktemp("adv") / "course")
+    for name, (build, _) in CASES.items():
+        built = build(honest_notebook(course), course)
+        nb, extra = built if isinstance(built, tuple) else (built, None)
+        submit(course, name, nb, extra)
+    before_files = tree_digest(course / "submitted")
+    before_cells = source_cells_snapshot(course)
+    t0 = time.monotonic()
+    rows = grade(str(course), ASSIGNMENT, Options(workers=2, call_timeout=3.0, cell_timeout=5.0, budget=120,
+                                                  progress=False))
+    elapsed = time.monotonic() - t0
+    print(f"\ngraded {len(rows)} adversarial submissions in {elapsed:.1f} s")
+    time.sleep(1.0)  # anything left running would now write to the gradebook
+    gb_digest = tree_digest(course)["gradebook.db"]
+    time.sleep(1.0)
+    return {"course": course, "rows": {r["student"]: r for r in rows}, "before_files": before_files,
+            "before_cells": before_cells, "elapsed": elapsed, "gb_digest": gb_digest}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_exact_grade(graded, name):
+    _, failing = CASES[name]
+    row = graded["rows"][name]
+    scores = gradebook_scores(graded["course"])[name]
+    if failing == "ungradable":
+        assert row["status"] == "ungradable" and "invalid notebook" in row["reason"]
+        assert all(scores[g] is None for g in POINTS)  # not a zero: needs a human
+        assert scores["__flagged__"]
+        return
+    assert row["status"] == "graded", row
+    expected = {g: (0.0 if g in failing else float(p)) for g, p in POINTS.items()}
+    assert {g: scores[g] for g in POINTS} == expected, row["notes"]
+    assert row["score"] == FULL - sum(POINTS[g] for g in failing)
+
+
+def test_submissions_and_gradebook_intact(graded):
+    course = graded["course"]
+    assert tree_digest(course / "submitted") == graded["before_files"]
+    assert source_cells_snapshot(course) == graded["before_cells"]
+    assert tree_digest(course)["gradebook.db"] == graded["gb_digest"]  # nothing writes after grading
+
+
+def test_no_process_survives(graded):
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            assert MARKER.encode() not in cmdline, f"process {pid} outlived grading: {cmdline!r}"
+
+
+def _outputs(course, student):
+    nb = json.loads((course / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
+    def text(value):
+        return "".join(value) if isinstance(value, list) else (value or "")
+
+    return "".join(text(o.get("text")) + text(o.get("evalue")) for c in nb["cells"] for o in c.get("outputs", []))
+
+
+def test_reading_and_writing_outside_blocked(graded):
+    course = graded["course"]
+    text = _outputs(course, "c7-read-secrets")
+    assert text.count("READ_BLOCKED") == 4 and "READ_OK" not in text
+    text = _outputs(course, "c7-write-outside")
+    assert "WROTE" not in text.replace(f"WROTE /tmp/{MARKER}", "").replace(f"WROTE /var/tmp/{MARKER}", "") \
+        .replace(f"WROTE /dev/shm/{MARKER}", "")  # private, throw-away tmpfs inside the sandbox only
+    for p in (f"/tmp/{MARKER}-escape", f"/var/tmp/{MARKER}-escape", f"/dev/shm/{MARKER}-escape",
+              course / "escape.txt", course / "submitted" / "honest" / "escape.txt"):
+        assert not os.path.exists(p), p
+
+
+def test_flooding_is_capped(graded):
+    course = graded["course"]
+    for student in ("c8-long-line", "c8-many-lines", "c8-in-calls"):
+        path = course / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        assert path.stat().st_size < 100_000, (student, path.stat().st_size)
+    assert "output truncated" in _outputs(course, "c8-long-line")
+    assert "output truncated" in _outputs(course, "c8-many-lines")
+
+
+def test_reasons_are_reported(graded):
+    rows = graded["rows"]
+    assert "flag 'grade' was changed" in rows["c6-flipped-flags"]["notes"]
+    assert "appears more than once" in rows["c6-duplicated"]["notes"]
+    assert "missing from the submission" in rows["c6-deleted-tests"]["notes"]
+    assert "was edited" in rows["c6-edited-tests"]["notes"]
+    assert "reference implementation" in rows["c3-direct"]["notes"]
+    assert "dynamic import of mlekit" in rows["c3-importlib-alias"]["notes"]
+    assert "did not finish within 3 s" in rows["c5-infinite-loop"]["notes"]
+    assert rows["honest"]["notes"] == ""
+
+
+def test_export_tells_ungradable_from_zero(graded, tmp_path):
+    out = tmp_path / "grades.csv"
+    export(str(graded["course"]), str(out))
+    with open(out, newline="") as fh:
+        rows = {r["student_id"]: r for r in csv.DictReader(fh)}
+    assert rows["unanswered"]["status"] == "graded" and float(rows["unanswered"]["score"]) == 0.0
+    assert rows["c6-truncated-json"]["status"] == "ungradable"
+    assert rows["c6-truncated-json"]["score"] == ""
+    assert "invalid notebook" in rows["c6-truncated-json"]["reason"]
+    assert float(rows["honest"]["score"]) == FULL  # the written answer awaits manual grading
+
+
+def test_feedback_hides_hidden_tests(graded):
+    from autograder.feedback import generate
+
+    course = graded["course"]
+    source = (course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text()
+    assert "seed=404" in source  # a hidden test's argument (c_mle_values)
+    paths = generate(str(course), ASSIGNMENT)
+    assert len(paths) == len(CASES) - 2  # the two invalid notebooks have no autograded notebook
+    for path in paths:
+        html = Path(path).read_text()
+        assert "HIDDEN TESTS" not in html and "seed=404" not in html, path
+    html = Path(next(p for p in paths if "/wrong-mle/" in p)).read_text()
+    assert "a hidden test failed" in html or "AssertionError" in html
+
+
+def test_hidden_paths_invisible_in_sandbox(tmp_path):
+    """A world-readable folder outside /tmp (the repo's mlekit) is hidden when asked."""
+    target = str(Path(__file__).resolve().parents[2] / "mlekit")
+    assert os.stat(target).st_mode & 0o005  # others may read it on the host
+    sb = Sandbox(SandboxConfig(uid=1_999_000 + os.getpid() % 999, hide=(target,), limits=Limits()))
+    sb.start()
+    try:
+        answer = sb.request({"op": "run", "code": f"import os\nprint(os.listdir({target!r}))"}, 20)
+        assert answer["error"]["ename"] == "PermissionError"
+        answer = sb.request({"op": "run", "code": "import os\nprint(sorted(os.listdir('/tmp')))"}, 20)
+        assert answer["stdout"].strip() == "['work']"
+    finally:
+        sb.kill()
