@@ -384,7 +384,7 @@ def _check_y(y, n: int) -> np.ndarray:
     bad = ~((y == 0) | (y == 1))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{_OWNER}: y must be coded 0/1, but y[{i}] = {y[i]!r} ({int(bad.sum())} bad value(s)).")
+        raise ValueError(f"{_OWNER}: y must be coded 0/1, but y[{i}] = {y[i].item()!r} ({int(bad.sum())} bad value(s)).")
     if y.min() == y.max():
         raise ValueError(
             f"{_OWNER}: y has only one class (every y is {int(y[0])}); the intercept's MLE would be "
