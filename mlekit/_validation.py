@@ -124,6 +124,17 @@ def as_positive_int(value, owner: str, name: str) -> int:
 
 
 # ------------------------------------------------------------ fast paths
+def dot(a, b) -> float:
+    """``sum(a * b)`` as a float, without BLAS.
+
+    ``a @ b`` calls the BLAS ``ddot``, which OpenBLAS splits over threads for
+    long vectors; on a loaded machine waiting for those threads costs
+    milliseconds per call (measured: 15 ms for 1e5 values, against 0.05 ms
+    for ``np.einsum``, which stays in one thread and uses SIMD).
+    """
+    return float(np.einsum("i,i->", a, b))
+
+
 def max_nonneg_int(arr: np.ndarray):
     """For an integer array, ``max(arr)`` if every entry is >= 0, else ``None`` (one pass).
 
@@ -155,7 +166,7 @@ def check_counts_fast(arr: np.ndarray, owner: str, *, upper=None, what="counts",
     return arr, int(arr.max())
 
 
-_CHUNK = 8192
+_CHUNK = 32768
 
 
 def centred_moments(x: np.ndarray):
@@ -179,14 +190,14 @@ def _centred_moments(x: np.ndarray):
         m = float(np.sum(xf)) / n
         d = xf - m
         s = float(np.sum(d))
-        return m + s / n, max(float(d @ d) - s * s / n, 0.0)
+        return m + s / n, max(dot(d, d) - s * s / n, 0.0)
     x = np.ascontiguousarray(x)
     nb = n // _CHUNK
     sums = np.empty(nb + 1)
     m2s = np.empty(nb + 1)
     cnt = np.full(nb + 1, float(_CHUNK))
     buf = np.empty(_CHUNK)
-    sub, dot = np.subtract, np.dot
+    sub, ein = np.subtract, np.einsum
     for j in range(nb + (n % _CHUNK > 0)):
         c = x[j * _CHUNK : (j + 1) * _CHUNK]
         k = c.size
@@ -195,14 +206,14 @@ def _centred_moments(x: np.ndarray):
         d = sub(c, m, out=buf[:k])
         e = float(d.sum())
         sums[j] = s
-        m2s[j] = float(dot(d, d)) - e * e / k
+        m2s[j] = float(ein("i,i->", d, d)) - e * e / k
         cnt[j] = k
     if n % _CHUNK == 0:
         sums, m2s, cnt = sums[:nb], m2s[:nb], cnt[:nb]
     means = sums / cnt
     mean = float(np.sum(sums)) / n
     dm = means - mean
-    return mean, max(float(np.sum(m2s)) + float(np.dot(cnt * dm, dm)), 0.0)
+    return mean, max(float(np.sum(m2s)) + dot(cnt * dm, dm), 0.0)
 
 
 def check_positive(arr: np.ndarray, owner: str, *, what: str = "positive values", strict: bool = True, upper=None, name: str = "data"):

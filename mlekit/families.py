@@ -43,6 +43,7 @@ from ._validation import (
     check_finite,
     centred_moments,
     check_counts_fast,
+    dot as _dot,
     check_integers,
     check_positive,
 )
@@ -645,7 +646,7 @@ class Poisson(Family):
         if mx <= max(4 * n, 1 << 16):
             c = np.bincount(x if np.issubdtype(x.dtype, np.integer) else x.astype(np.intp), minlength=1).astype(float)
             k = np.arange(c.size, dtype=float)
-            s, logfact = float(c @ k), float(c @ special.gammaln(k + 1.0))
+            s, logfact = _dot(c, k), _dot(c, special.gammaln(k + 1.0))
         else:
             s, logfact = float(np.sum(x, dtype=float)), float(np.sum(special.gammaln(x + 1.0)))
         lam = s / n
@@ -1086,13 +1087,13 @@ class Weibull(Family):
     def _score(self, x, p):
         k, lam, w, z = self._parts(x, p)
         n = x.size
-        zw = float(z @ w)
+        zw = _dot(z, w)
         return np.array([n / k + float(np.sum(w)) - zw, (k / lam) * (float(np.sum(z)) - n)])
 
     def _hessian(self, x, p):
         k, lam, w, z = self._parts(x, p)
         n = x.size
-        sz, zw, zww = float(np.sum(z)), float(z @ w), float(z @ (w * w))
+        sz, zw, zww = float(np.sum(z)), _dot(z, w), _dot(z, w * w)
         h_kk = -n / k**2 - zww
         h_kl = -n / lam + (k * zw + sz) / lam
         h_ll = -(k / lam**2) * (sz - n) - (k / lam) ** 2 * sz
@@ -1131,7 +1132,7 @@ class Weibull(Family):
                 with np.errstate(over="ignore", under="ignore"):
                     e = np.exp(k * v - shift) if shift else np.exp(k * v)
                 s0 = float(np.sum(e))
-                cache[k] = (shift + np.log(s0 / n), float(e @ v) / s0, float(e @ v2) / s0)
+                cache[k] = (shift + np.log(s0 / n), _dot(e, v) / s0, _dot(e, v2) / s0)
             return cache[k]
 
         def lp(k):
@@ -1320,7 +1321,7 @@ class NegativeBinomial(Family):
         k, c, n, S, logfact = t
         r, mu = p["size"], p["mu"]
         return (
-            float(c @ special.gammaln(k + r)) - n * special.gammaln(r) - logfact
+            _dot(c, special.gammaln(k + r)) - n * special.gammaln(r) - logfact
             + n * r * np.log(r / (r + mu)) + special.xlogy(S, mu) - S * np.log(r + mu)
         )
 
@@ -1328,21 +1329,21 @@ class NegativeBinomial(Family):
     def _sc(t, p):
         k, c, n, S, _ = t
         r, mu = p["size"], p["mu"]
-        sr = float(c @ special.digamma(k + r)) - n * special.digamma(r) + n * np.log(r / (r + mu)) + n - (S + n * r) / (r + mu)
+        sr = _dot(c, special.digamma(k + r)) - n * special.digamma(r) + n * np.log(r / (r + mu)) + n - (S + n * r) / (r + mu)
         return np.array([sr, S / mu - (S + n * r) / (r + mu)])
 
     @staticmethod
     def _hs(t, p):
         k, c, n, S, _ = t
         r, mu = p["size"], p["mu"]
-        h_rr = float(c @ special.polygamma(1, k + r)) - n * special.polygamma(1, r) + n / r - n / (r + mu) - (n * mu - S) / (r + mu) ** 2
+        h_rr = _dot(c, special.polygamma(1, k + r)) - n * special.polygamma(1, r) + n / r - n / (r + mu) - (n * mu - S) / (r + mu) ** 2
         h_rm = (S - n * mu) / (r + mu) ** 2
         h_mm = -S / mu**2 + (S + n * r) / (r + mu) ** 2
         return np.array([[h_rr, h_rm], [h_rm, h_mm]])
 
     def _stats(self, x, mx=None):
         k, c = self._table(x, mx)
-        return k, c, float(x.size), float(c @ k), float(c @ special.gammaln(k + 1))
+        return k, c, float(x.size), _dot(c, k), _dot(c, special.gammaln(k + 1))
 
     def _objective(self, x):
         t = self._stats(x)
@@ -1371,7 +1372,7 @@ class NegativeBinomial(Family):
         q = r / (r + mu)
         top = int(stats.nbinom.isf(1e-17, r, q)) + 10
         k = np.arange(top + 1, dtype=float)
-        e = float(stats.nbinom.pmf(k, r, q) @ special.polygamma(1, k + r))
+        e = _dot(stats.nbinom.pmf(k, r, q), special.polygamma(1, k + r))
         i_rr = special.polygamma(1, r) - e - mu / (r * (r + mu))
         return np.array([[i_rr, 0.0], [0.0, r / (mu * (r + mu))]])
 
@@ -1385,7 +1386,7 @@ class NegativeBinomial(Family):
         t = self._stats(x)
         k, c, n, S, _ = t
         m = S / n
-        var = float(c @ (k - m) ** 2) / n
+        var = _dot(c, (k - m) ** 2) / n
         if not var > m:
             raise ValueError(
                 f"{self.name}: the MLE of size does not exist because the data are not overdispersed "
@@ -1393,8 +1394,8 @@ class NegativeBinomial(Family):
                 "size -> infinity; fit mlekit.Poisson() instead."
             )
         lp = lambda r: float(self._ll(t, {"size": r, "mu": m}))  # noqa: E731
-        d1 = lambda r: float(c @ special.digamma(k + r)) - n * special.digamma(r) + n * np.log(r / (r + m))  # noqa: E731
-        d2 = lambda r: float(c @ special.polygamma(1, k + r)) - n * special.polygamma(1, r) + n * m / (r * (r + m))  # noqa: E731
+        d1 = lambda r: _dot(c, special.digamma(k + r)) - n * special.digamma(r) + n * np.log(r / (r + m))  # noqa: E731
+        d2 = lambda r: _dot(c, special.polygamma(1, k + r)) - n * special.polygamma(1, r) + n * m / (r * (r + m))  # noqa: E731
         tr = _profile_newton_log(lp, d1, d2, m * m / (var - m))
         rs = np.exp(tr.iterates[:, 0])
         tr = _with_iterates(tr, np.column_stack([rs, np.full(rs.size, m)]))
@@ -1483,12 +1484,12 @@ class StudentT(Family):
         n = x.size
         iD = 1.0 / D
         iD2 = iD * iD
-        S_r2D2 = float(r2 @ iD2)
+        S_r2D2 = _dot(r2, iD2)
         S_D2 = float(np.sum(iD2))
-        S_rD2 = float(r @ iD2)
-        S_r3D2 = float((r * r2) @ iD2)
-        S_r4D2 = float((r2 * r2) @ iD2)
-        S_r2D = float(r2 @ iD)
+        S_rD2 = _dot(r, iD2)
+        S_r3D2 = _dot(r * r2, iD2)
+        S_r4D2 = _dot(r2 * r2, iD2)
+        S_r2D = _dot(r2, iD)
         s2 = s * s
         h_mm = (v + 1) * (S_r2D2 - s2 * v * S_D2)
         h_ms = -(v + 1) * 2 * s * v * S_rD2
