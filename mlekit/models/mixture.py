@@ -286,8 +286,10 @@ def gaussian_mixture(
        is marked collapsed and replaced by a fresh random start. A collapsed
        start is returned only if every start collapsed, with ``converged=False``.
 
-    Random starts choose means by k-means++ seeding (squared-distance
-    sampling), equal weights and the sample covariance. Components are sorted
+    Random starts put the means at ``k`` observations drawn at random
+    (distinct values), with equal weights and the sample covariance; unlike
+    k-means++ seeding, this does not favour isolated outliers, on which a
+    component would collapse. Components are sorted
     by the first coordinate of their means. EM is affine equivariant, so apart
     from the floor the fit is the same as on the raw data.
 
@@ -462,7 +464,7 @@ def _em(Z, w, mu, S, *, floor, max_iter, tol):
         Nk = resp.sum(axis=1)
         if np.any(Nk <= 1e-12 * n):
             j = int(np.argmin(Nk))
-            collapsed = f"component {j} lost all its weight (N_j = {Nk[j]:.3g})"
+            collapsed = f"a component lost all its weight (N_j = {Nk[j]:.3g})"
             break
         w_new = Nk / n
         mu_new = (resp @ Z) / Nk[:, None]
@@ -483,11 +485,10 @@ def _em(Z, w, mu, S, *, floor, max_iter, tol):
     if not collapsed:
         Nk = np.exp(lj - ll_i).sum(axis=1)
         if at_floor.any():
-            j = int(np.flatnonzero(at_floor)[0])
-            collapsed = f"component {j} reached the variance floor (it sits on nearly a single point or a line)"
+            collapsed = "a component reached the variance floor (it sits on nearly a single point or a line)"
         elif np.any(Nk < d + 1):
             j = int(np.argmin(Nk))
-            collapsed = f"component {j} carries the weight of only {Nk[j]:.3g} observation(s), fewer than d + 1 = {d + 1}"
+            collapsed = f"a component carries the weight of only {Nk[j]:.3g} observation(s), fewer than d + 1 = {d + 1}"
     return {
         "params": (w, mu, S),
         "loglik": ll,
@@ -499,19 +500,10 @@ def _em(Z, w, mu, S, *, floor, max_iter, tol):
 
 
 def _random_start(Z, k, rng, floor):
-    """k-means++ seeding of the means; equal weights; the (standardized) sample covariance."""
+    """Means at k distinct observations drawn at random; equal weights; the (standardized) sample covariance."""
     n, d = Z.shape
-    idx = [int(rng.integers(n))]
-    dist = ((Z - Z[idx[0]]) ** 2).sum(axis=1)
-    for _ in range(1, k):
-        total = dist.sum()
-        if total <= 0:
-            i = int(rng.integers(n))
-        else:
-            i = int(rng.choice(n, p=dist / total))
-        idx.append(i)
-        dist = np.minimum(dist, ((Z - Z[i]) ** 2).sum(axis=1))
-    mu = Z[idx].copy()
+    uniq = np.unique(Z, axis=0) if n < 10_000 else Z
+    mu = uniq[rng.choice(len(uniq), size=k, replace=False)].copy()
     S = np.repeat(np.atleast_2d(np.cov(Z, rowvar=False, bias=True))[None], k, axis=0)
     S, _ = _floor_cov(S, floor)
     return np.full(k, 1.0 / k), mu, S
