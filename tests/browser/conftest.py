@@ -47,6 +47,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Containers (CI) often have a 64 MB /dev/shm, too small for Chromium's shared memory.
+    "--disable-dev-shm-usage",
 ]
 
 # Time limits (milliseconds). A page of this book loads in well under a second
