@@ -1,0 +1,46 @@
+"""Submissions for ps07_logistic (see ps01_bernoulli.py for the format)."""
+
+AUTO_POINTS = 8  # the written answer (2 points) is graded by hand
+MANUAL = {"d_written_separation": 2}
+
+VARIANTS = {
+    # log(1 + exp(eta)) overflows for eta > 709: right everywhere except the large-predictor edge case.
+    "log1p_exp_overflows": dict(
+        answers={
+            "a_loglik_answer": '''
+def log_likelihood(beta, X, y):
+    eta = np.asarray(X, dtype=float) @ np.asarray(beta, dtype=float)
+    return float(np.sum(np.asarray(y) * eta - np.log(1 + np.exp(eta))))
+''',
+        },
+        lost={"a_loglik_edges": 1},
+        messages={"a_loglik_edges": "large linear predictors"},
+    ),
+    # (p - y) instead of (y - p): the Newton fit built on it walks downhill too.
+    "gradient_wrong_sign": dict(
+        answers={
+            "b_gradient_answer": '''
+def gradient(beta, X, y):
+    X = np.asarray(X, dtype=float)
+    return X.T @ (special.expit(X @ np.asarray(beta, dtype=float)) - np.asarray(y, dtype=float))
+''',
+        },
+        lost={"b_gradient_values": 2, "b_gradient_derivative": 1, "c_fit_values": 2},
+        messages={"b_gradient_values": "your gradient has the wrong sign", "b_gradient_derivative": "wrong sign"},
+    ),
+    # A single Newton step from zero: close, not converged.
+    "one_newton_step": dict(
+        answers={
+            "c_fit_answer": '''
+def fit_logistic(X, y):
+    X = np.asarray(X, dtype=float)
+    beta = np.zeros(X.shape[1])
+    p = special.expit(X @ beta)
+    info = X.T @ (X * (p * (1 - p))[:, None])
+    return beta + np.linalg.solve(info, gradient(beta, X, y))
+''',
+        },
+        lost={"c_fit_values": 2},
+        messages={"c_fit_values": "fit_logistic: expected"},
+    ),
+}
