@@ -169,7 +169,37 @@ def check_counts_fast(arr: np.ndarray, owner: str, *, upper=None, what="counts",
 _CHUNK = 32768
 
 
-def centred_moments(x: np.ndarray):
+def chunked_log_sums(x: np.ndarray, *, plain=False, log1m=False):
+    """``(sum(log x), [sum(x)], [sum(log(1 - x))])`` read in cache-sized chunks.
+
+    Working chunk by chunk in one reused buffer avoids allocating (and
+    page-faulting) full-size temporaries: both logarithms of Beta data cost
+    about as much as one plain ``np.log(x)``. Invalid values give NaN or
+    infinite sums (never a warning), which callers use as a validity check.
+    """
+    x = np.ascontiguousarray(x, dtype=float)
+    n = x.size
+    buf = np.empty(min(n, _CHUNK))
+    L = S = M = 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for j in range(0, n, _CHUNK):
+            c = x[j : j + _CHUNK]
+            b = buf[: c.size]
+            L += float(np.log(c, out=b).sum())
+            if plain:
+                S += float(c.sum())
+            if log1m:
+                np.negative(c, out=b)
+                M += float(np.log1p(b, out=b).sum())
+    out = [L]
+    if plain:
+        out.append(S)
+    if log1m:
+        out.append(M)
+    return tuple(out)
+
+
+def centred_moments(x: np.ndarray, *, log: bool = False):
     """``(mean, M2)`` with ``M2 = sum((x - mean)**2)``, accurately and in one memory pass.
 
     The data are read in cache-sized chunks; each chunk's mean and centred sum
@@ -178,15 +208,16 @@ def centred_moments(x: np.ndarray):
     ``M2 = sum_c M2_c + sum_c n_c (mean_c - mean)**2``. Badly scaled data
     (1e7 + 0.1, 1e7 + 0.3, ...) keep their digits, unlike the one-pass
     ``sum(x**2) - n*mean**2`` formula. Non-finite data give a non-finite mean.
+    ``log=True`` gives the moments of ``log(x)`` without a full-size temporary.
     """
-    with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf data: reported by the caller
-        return _centred_moments(x)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):  # bad data: reported by the caller
+        return _centred_moments(x, log)
 
 
-def _centred_moments(x: np.ndarray):
+def _centred_moments(x: np.ndarray, log: bool):
     n = x.size
     if n <= _CHUNK:
-        xf = x.astype(float, copy=False)
+        xf = np.log(x) if log else x.astype(float, copy=False)
         m = float(np.sum(xf)) / n
         d = xf - m
         s = float(np.sum(d))
@@ -201,6 +232,8 @@ def _centred_moments(x: np.ndarray):
     for j in range(nb + (n % _CHUNK > 0)):
         c = x[j * _CHUNK : (j + 1) * _CHUNK]
         k = c.size
+        if log:
+            c = np.log(c, out=buf[:k])
         s = float(c.sum())
         m = s / k
         d = sub(c, m, out=buf[:k])

@@ -11,7 +11,22 @@ family              parameters             data                                 
 ``Poisson()``       ``lam``                counts ``0, 1, 2, ...``              worked example: Poisson
 ``Normal()``        ``mu``, ``sigma2``     real numbers                         worked examples: Gaussian
 ``Exponential()``   ``rate``               non-negative reals (waiting times)   the recipe
+``Geometric()``     ``prob``               failures before the first success    closed form
+``LogNormal()``     ``meanlog``, ``sdlog`` positive reals                       closed form
+``Uniform()``       ``a``, ``b``           reals; MLE at the sample extremes    where calculus breaks
+``Laplace()``       ``mu``, ``b``          reals; MLE of ``mu`` is a median     where calculus breaks
+``Gamma()``         ``shape``, ``rate``    positive reals                       numerical (1-D profile)
+``Weibull()``       ``shape``, ``scale``   positive reals (lifetimes)           numerical (1-D profile)
+``Beta()``          ``shape1``, ``shape2`` proportions in (0, 1)                numerical (Newton)
+``NegativeBinomial()`` ``size``, ``mu``    overdispersed counts                 numerical (1-D profile)
+``StudentT()``      ``mu``, ``sigma``,     heavy-tailed reals                   numerical (Newton)
+                    ``df``
+``CustomFamily(..)`` your names            your log-density                     numerical (finite differences)
 ==================  =====================  ===================================  =====================
+
+Parameter names follow R (``dgamma(x, shape, rate)``, ``dnbinom(x, size, mu)``,
+...); each class docstring names the scipy.stats parameterization, which
+often differs (scipy uses a *scale* where R uses a rate).
 
 Quantities known in advance go to the constructor (``Binomial(n=10)``,
 ``Categorical(k=4)``, ``Normal(sigma2=4.0)`` for the known-variance case); the
@@ -46,6 +61,7 @@ from ._validation import (
     dot as _dot,
     check_integers,
     check_positive,
+    chunked_log_sums,
 )
 
 __all__ = [
@@ -953,8 +969,8 @@ class Gamma(Family):
         return check_positive(arr, self.name, what="positive reals")
 
     def _stats(self, x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return x.size, float(np.sum(x)), float(np.sum(np.log(x)))
+        L, S = chunked_log_sums(x, plain=True)
+        return x.size, S, L
 
     @staticmethod
     def _ll(s, p):
@@ -1207,7 +1223,8 @@ class Beta(Family):
         return check_positive(arr, self.name, what="proportions strictly between 0 and 1", upper=1.0)
 
     def _stats(self, x):
-        return x.size, float(np.sum(np.log(x))), float(np.sum(np.log1p(-x)))
+        L1, L2 = chunked_log_sums(x, log1m=True)
+        return x.size, L1, L2
 
     @staticmethod
     def _ll(s, p):
@@ -1554,8 +1571,7 @@ class LogNormal(Family):
         return -y - np.log(s) - 0.5 * np.log(2 * np.pi) - (y - m) ** 2 / (2 * s * s)
 
     def _ystats(self, x):
-        y = np.log(x)
-        mean, m2 = centred_moments(y)
+        mean, m2 = centred_moments(x, log=True)
         return x.size, mean, m2
 
     def _loglik(self, x, p):
