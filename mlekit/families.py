@@ -2,27 +2,26 @@
 
 Which family to use
 -------------------
-==================  =====================  ===================================  =====================
-family              parameters             data                                 book chapter
-==================  =====================  ===================================  =====================
-``Bernoulli()``     ``p``                  0/1 outcomes                         worked example: Bernoulli
-``Binomial(n=m)``   ``p``                  successes out of ``m`` trials        worked example: Bernoulli
-``Categorical(k)``  ``theta`` (k-vector)   category codes ``0 .. k-1``          worked example: Categorical
-``Poisson()``       ``lam``                counts ``0, 1, 2, ...``              worked example: Poisson
-``Normal()``        ``mu``, ``sigma2``     real numbers                         worked examples: Gaussian
-``Exponential()``   ``rate``               non-negative reals (waiting times)   the recipe
-``Geometric()``     ``prob``               failures before the first success    closed form
-``LogNormal()``     ``meanlog``, ``sdlog`` positive reals                       closed form
-``Uniform()``       ``a``, ``b``           reals; MLE at the sample extremes    where calculus breaks
-``Laplace()``       ``mu``, ``b``          reals; MLE of ``mu`` is a median     where calculus breaks
-``Gamma()``         ``shape``, ``rate``    positive reals                       numerical (1-D profile)
-``Weibull()``       ``shape``, ``scale``   positive reals (lifetimes)           numerical (1-D profile)
-``Beta()``          ``shape1``, ``shape2`` proportions in (0, 1)                numerical (Newton)
-``NegativeBinomial()`` ``size``, ``mu``    overdispersed counts                 numerical (1-D profile)
-``StudentT()``      ``mu``, ``sigma``,     heavy-tailed reals                   numerical (Newton)
-                    ``df``
-``CustomFamily(..)`` your names            your log-density                     numerical (finite differences)
-==================  =====================  ===================================  =====================
+======================  =========================  ==================================  ===============================
+family                  parameters                 data                                book chapter / how it is fitted
+======================  =========================  ==================================  ===============================
+``Bernoulli()``         ``p``                      0/1 outcomes                        worked example: Bernoulli
+``Binomial(n=m)``       ``p``                      successes out of ``m`` trials       worked example: Bernoulli
+``Categorical(k)``      ``theta`` (k-vector)       category codes ``0 .. k-1``         worked example: Categorical
+``Poisson()``           ``lam``                    counts ``0, 1, 2, ...``             worked example: Poisson
+``Normal()``            ``mu``, ``sigma2``         real numbers                        worked examples: Gaussian
+``Exponential()``       ``rate``                   non-negative reals (waiting times)  the recipe
+``Geometric()``         ``prob``                   failures before the first success   closed form
+``LogNormal()``         ``meanlog``, ``sdlog``     positive reals                      closed form
+``Uniform()``           ``a``, ``b``               reals; MLE at the sample extremes   where calculus breaks
+``Laplace()``           ``mu``, ``b``              reals; MLE of ``mu`` is a median    where calculus breaks
+``Gamma()``             ``shape``, ``rate``        positive reals                      numerical (1-D profile)
+``Weibull()``           ``shape``, ``scale``       positive reals (lifetimes)          numerical (1-D profile)
+``Beta()``              ``shape1``, ``shape2``     proportions in (0, 1)               numerical (Newton)
+``NegativeBinomial()``  ``size``, ``mu``           overdispersed counts                numerical (1-D profile)
+``StudentT()``          ``mu``, ``sigma``, ``df``  heavy-tailed reals                  numerical (Newton)
+``CustomFamily(...)``   your names                 your log-density                    numerical (finite differences)
+======================  =========================  ==================================  ===============================
 
 Parameter names follow R (``dgamma(x, shape, rate)``, ``dnbinom(x, size, mu)``,
 ...); each class docstring names the scipy.stats parameterization, which
