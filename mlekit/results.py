@@ -47,9 +47,14 @@ class MLEResult:
         ``p = 0`` when every Bernoulli outcome is 0). Wald standard errors and
         intervals are degenerate there.
     information : str
-        Which information the covariance comes from (``"expected"`` or ``"observed"``).
-    trace : object or None
-        The optimizer's trace for numerical fits (iterates, log-likelihood, ...).
+        Where the covariance comes from: ``"expected"`` (closed forms: the
+        Fisher information at the estimate), ``"observed"`` (numerical fits:
+        minus the Hessian at the estimate) or ``"exact (order statistics)"``
+        (``Uniform``, whose MLE is not a regular one).
+    trace : mlekit.optimize.OptimizeTrace or None
+        The optimizer's trace for numerical fits: iterates (in the family's
+        own parameters), log-likelihood, gradient norm and step size per
+        iteration. ``None`` for closed forms.
     """
 
     family: object
