@@ -75,8 +75,10 @@ def fit(
     start : dict, optional
         Starting values ``{name: value}`` for numerical methods (required
         for a ``CustomFamily``); default: the family's moment-type start.
-        With ``method="auto"``, giving ``start`` (or ``tol``/``max_iter``)
-        asks for a numerical fit: Newton-Raphson from there.
+        With ``method="auto"``, giving ``start`` asks for a numerical fit
+        (Newton-Raphson from there, even where a closed form exists); for a
+        family without a closed form, ``tol``/``max_iter`` also switch from
+        its specialized route to generic Newton-Raphson.
     prior : object with ``fit_map``, optional
         MAP estimation instead of MLE; the call is delegated to
         ``prior.fit_map(family, data, **options)``.
