@@ -209,10 +209,11 @@ def grade(course: str, assignment: str, options: Options | None = None) -> list[
     rows = []
     bar = _progress(len(jobs), opts.progress)
     try:
-        for _ in range(len(jobs)):
-            job, result = done.get()
-            rows.append(_record(coursedir, job, result))
-            bar.update(1)
+        with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+            for _ in range(len(jobs)):
+                job, result = done.get()
+                rows.append(_record(coursedir, gb, job, result))
+                bar.update(1)
     finally:
         bar.close()
         for t in threads:
@@ -221,7 +222,7 @@ def grade(course: str, assignment: str, options: Options | None = None) -> list[
     return rows
 
 
-def _record(coursedir, job, result) -> dict:
+def _record(coursedir, gb, job, result) -> dict:
     """The single writer: autograded notebook, gradebook, report row."""
     import warnings
 
@@ -230,61 +231,60 @@ def _record(coursedir, job, result) -> dict:
     with warnings.catch_warnings():
         # nbgrader 0.9.6's own Gradebook code triggers SQLAlchemy 2.x autoflush warnings
         warnings.simplefilter("ignore", SAWarning)
-        return _record_unchecked(coursedir, job, result)
+        return _record_unchecked(coursedir, gb, job, result)
 
 
-def _record_unchecked(coursedir, job, result) -> dict:
+def _record_unchecked(coursedir, gb, job, result) -> dict:
     import nbformat
     from nbgrader import utils
-    from nbgrader.api import Gradebook
-    from nbgrader.preprocessors import SaveAutoGrades
 
     student, assignment, nb = job["student"], job["assignment"], job["notebook"]
     root = coursedir.root
     submitted = os.path.join(root, coursedir.submitted_directory, student, assignment)
     timestamp = coursedir.get_existing_timestamp(submitted)
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-        gb.update_or_create_student(student)
-        if timestamp:
-            gb.update_or_create_submission(assignment, student, timestamp=timestamp)
-        else:
-            gb.update_or_create_submission(assignment, student)
-    score = max_score = 0.0
-    for ref in job["refs"]:
-        max_score += ref["points"] if ref["grade"] else 0.0
+    gb.update_or_create_student(student)
+    if timestamp:
+        gb.update_or_create_submission(assignment, student, timestamp=timestamp)
+    else:
+        gb.update_or_create_submission(assignment, student)
+    max_score = sum(ref["points"] for ref in job["refs"] if ref["grade"])
+    score = 0.0
     status, reason = result.get("status", "ungradable"), result.get("reason", "")
+    sub = gb.find_submission_notebook(nb, assignment, student)
     if status == "graded" and result.get("cells") is not None:
-        notebook = nbformat.from_dict({"cells": result["cells"], "metadata": {
+        cells = result["cells"]
+        for i, cell in enumerate(cells):
+            cell.setdefault("id", f"cell-{i}")
+        notebook = nbformat.from_dict({"cells": cells, "metadata": {
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
             "autograder": {"notes": result.get("notes", []), "isolation": result.get("isolation")}},
             "nbformat": 4, "nbformat_minor": 5})
-        for i, cell in enumerate(notebook.cells):
-            cell.setdefault("id", f"cell-{i}")
-        resources = {"nbgrader": {"notebook": nb, "assignment": assignment, "student": student,
-                                  "db_url": coursedir.db_url}}
-        SaveAutoGrades().preprocess(notebook, resources)
+        # what nbgrader's SaveAutoGrades does, on the one open gradebook session
         for cell in notebook.cells:
-            if utils.is_grade(cell) and cell.cell_type == "code" and not utils.is_solution(cell):
-                auto, _ = utils.determine_grade(cell)
-                score += auto or 0.0
+            if utils.is_grade(cell):
+                grade = gb.find_grade(cell.metadata.nbgrader.grade_id, nb, assignment, student)
+                auto_score, _ = utils.determine_grade(cell)
+                grade.auto_score = auto_score
+                grade.needs_manual_grade = (grade.manual_score is not None) or (auto_score is None)
+                if cell.cell_type == "code" and not utils.is_solution(cell):
+                    score += auto_score or 0.0
+            if utils.is_solution(cell) or utils.is_task(cell):
+                comment = gb.find_comment(cell.metadata.nbgrader.grade_id, nb, assignment, student)
+                unchanged = cell.metadata.nbgrader.get("checksum") == utils.compute_checksum(cell)
+                comment.auto_comment = "No response." if unchanged and not utils.is_task(cell) else None
         outdir = os.path.join(root, coursedir.autograded_directory, student, assignment)
         os.makedirs(outdir, exist_ok=True)
-        nbformat.write(notebook, os.path.join(outdir, nb + ".ipynb"))
-        flagged = any(n.startswith(("cell", "test cell")) or "ReferenceUsed" in n or "reference" in n
+        with open(os.path.join(outdir, nb + ".ipynb"), "w", encoding="utf-8") as fh:
+            json.dump(notebook, fh, indent=1)
+        flagged = any(n.startswith(("cell", "test cell")) or "reference" in n or "guard" in n
                       for n in result.get("notes", []))
     else:
-        status = "ungradable"
-        flagged = True
-        with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-            sub = gb.find_submission_notebook(nb, assignment, student)
-            for grade in sub.grades:
-                grade.auto_score = None
-                grade.needs_manual_grade = True
-            gb.db.commit()
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-        sub = gb.find_submission_notebook(nb, assignment, student)
-        sub.flagged = bool(flagged)
-        gb.db.commit()
+        status, flagged = "ungradable", True
+        for grade in sub.grades:
+            grade.auto_score = None
+            grade.needs_manual_grade = True
+    sub.flagged = bool(flagged)
+    gb.db.commit()
     return {"assignment": assignment, "student": student, "notebook": nb, "status": status, "reason": reason,
             "score": score if status == "graded" else "", "max_score": max_score,
             "notes": " | ".join(result.get("notes", []))[:4000], "isolation": result.get("isolation") or ""}
