@@ -34,6 +34,11 @@ def encode(value, *, fn_name=None, callback_id=None, _depth=0):
     if _depth > MAX_DEPTH:
         raise CodecError("value nested too deeply to be graded")
     enc = lambda v: encode(v, fn_name=fn_name, callback_id=callback_id, _depth=_depth + 1)  # noqa: E731
+    if isinstance(value, np.generic):
+        arr = np.asarray(value)
+        if arr.dtype.kind not in _NUMERIC_KINDS:
+            raise CodecError(f"NumPy scalar of dtype {arr.dtype} cannot be graded")
+        return {"__npscalar__": _array_to_text(arr)}
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
@@ -42,11 +47,6 @@ def encode(value, *, fn_name=None, callback_id=None, _depth=0):
         return value
     if isinstance(value, complex):
         return {"__complex__": [value.real, value.imag]}
-    if isinstance(value, np.generic):
-        arr = np.asarray(value)
-        if arr.dtype.kind not in _NUMERIC_KINDS:
-            raise CodecError(f"NumPy scalar of dtype {arr.dtype} cannot be graded")
-        return {"__npscalar__": _array_to_text(arr)}
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in _NUMERIC_KINDS:
             raise CodecError(f"array of dtype {value.dtype} cannot be graded (numbers only)")
@@ -108,7 +108,7 @@ def decode(data, *, resolve_fn=None, resolve_callback=None, _depth=0):
 
 def _array_to_text(arr):
     buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
+    np.save(buf, arr if arr.flags.c_contiguous else np.ascontiguousarray(arr), allow_pickle=False)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 

@@ -203,6 +203,11 @@ class Runner:
             return [_error("SyntaxError", str(exc))], None
         names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         assigned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        for node in ast.walk(tree):  # names bound by imports and definitions are the test's own
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                assigned |= {(a.asname or a.name).split(".")[0] for a in node.names}
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                assigned.add(node.name)
         for name in sorted(names - assigned):
             if hasattr(builtins, name) or (name in ns and name not in injected):
                 continue

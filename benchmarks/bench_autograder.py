@@ -45,7 +45,7 @@ def main() -> None:
         shutil.copy(REPO / "exercises" / "nbgrader_config.py", course)
         shutil.copytree(REPO / "exercises" / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
         subprocess.run([str(Path(sys.executable).with_name("nbgrader")), "generate_assignment", ASSIGNMENT,
-                        "--force"], cwd=course, check=True, capture_output=True)
+                        "--force"], cwd=course, check=True, capture_output=True, env=_helpers.venv_env())
         for i in range(args.students):
             nb = honest_notebook(course)
             if i % 4 == 3:

@@ -27,6 +27,11 @@ POINTS = {"a_loglik_values": 2, "a_loglik_edges": 1, "b_score_values": 2, "b_sco
 FULL = sum(POINTS.values())  # 9
 
 
+def venv_env() -> dict:
+    """nbgrader runs `alembic` from the PATH when it creates a gradebook: put the venv first."""
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
 def require_root():
     if os.geteuid() != 0:
         pytest.skip("the autograder sandbox starts processes as another user: run the tests as root")
@@ -43,13 +48,9 @@ def generated_course(tmp_path_factory) -> Path:
     shutil.copy(REPO / "exercises" / "nbgrader_config.py", course / "nbgrader_config.py")
     (course / "source" / ASSIGNMENT).mkdir(parents=True)
     shutil.copy(src, course / "source" / ASSIGNMENT / src.name)
-    nbgrader = Path(sys.executable).with_name("nbgrader")
-    for attempt in range(2):
-        proc = subprocess.run([str(nbgrader), "generate_assignment", ASSIGNMENT, "--force"], cwd=course,
-                              capture_output=True, text=True, timeout=300)
-        if (course / "release" / ASSIGNMENT / src.name).exists():
-            break
-    else:
+    proc = subprocess.run([str(Path(sys.executable).with_name("nbgrader")), "generate_assignment", ASSIGNMENT,
+                           "--force"], cwd=course, capture_output=True, text=True, timeout=300, env=venv_env())
+    if not (course / "release" / ASSIGNMENT / src.name).exists():
         raise AssertionError(f"nbgrader generate_assignment failed:\n{proc.stderr[-3000:]}")
     return course
 
