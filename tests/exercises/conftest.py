@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import copy
 import os
-import importlib.util
 import re
 import shutil
 import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
@@ -49,12 +49,15 @@ class Run:
 
 
 def load_variants(assignment: str):
-    """The submissions of ``tests/exercises/submissions/<assignment>.py`` (a module)."""
+    """The submissions of ``tests/exercises/submissions/<assignment>.py``, as a namespace.
+
+    Executed from source (not imported) so that no ``__pycache__`` is written
+    into the repository.
+    """
     path = SUBMISSIONS / f"{assignment}.py"
-    spec = importlib.util.spec_from_file_location(f"submissions_{assignment}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    namespace: dict = {"__file__": str(path)}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)
+    return SimpleNamespace(**{k: v for k, v in namespace.items() if not k.startswith("__")})
 
 
 SOLUTION_RE = re.compile(r"^[ \t]*### BEGIN SOLUTION[ \t]*\n|^[ \t]*### END SOLUTION[ \t]*\n?", re.M)

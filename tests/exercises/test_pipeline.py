@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
@@ -22,13 +23,16 @@ SOURCE = HERE.parents[1] / "exercises" / "source"
 ASSIGNMENTS = sorted(p.stem for p in (HERE / "submissions").glob("ps*.py"))
 
 
-def _variants(assignment):
-    import importlib.util
+def _module(assignment):
+    """``submissions/<assignment>.py`` executed from source (no __pycache__ in the repository)."""
+    path = HERE / "submissions" / f"{assignment}.py"
+    namespace: dict = {}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)
+    return SimpleNamespace(**{k: v for k, v in namespace.items() if not k.startswith("__")})
 
-    spec = importlib.util.spec_from_file_location("v", HERE / "submissions" / f"{assignment}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return list(module.VARIANTS)
+
+def _variants(assignment):
+    return list(_module(assignment).VARIANTS)
 
 
 
@@ -150,3 +154,20 @@ def test_documented_mistake_gets_documented_score(assignment, variant, graded_ru
     for grade_id, message in spec["messages"].items():
         assert message in student.errors[grade_id], student.errors[grade_id]
         assert message in feedback, f"{message!r} not in the feedback HTML"
+
+
+README = HERE.parents[1] / "exercises" / "README.md"
+
+
+@pytest.mark.parametrize(("assignment", "variant"), CASES, ids=[f"{a}-{v}" for a, v in CASES])
+def test_readme_documents_the_partial_score(assignment, variant):
+    module = _module(assignment)
+    text = README.read_text()
+    section = text.split(f"**{assignment}**", 1)[1].split("\n\n**", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith(f"| `{variant}`")]
+    assert len(rows) == 1, f"exercises/README.md has no row for {assignment} / {variant}"
+    documented = float(rows[0].split("|")[2])
+    assert documented == module.AUTO_POINTS - sum(module.VARIANTS[variant]["lost"].values())
+    points = f"| `{assignment}` |"
+    summary = [line for line in text.splitlines() if line.startswith(points)]
+    assert summary and summary[0].rstrip(" |").endswith(f"{module.AUTO_POINTS} + {sum(module.MANUAL.values())}")
