@@ -203,3 +203,69 @@ def test_graded_student_id_and_check(tmp_path, monkeypatch):
     assert_fails(grading.check_student_id, "", "ps02_gaussian", match="type your student id")
     monkeypatch.setenv("MLEKIT_STUDENT_ID", "bob")
     assert grading.graded_student_id("ps02_gaussian") == "bob"
+
+
+def test_hessian_and_component_score():
+    expo = grading.random_cases(Exponential(), seed=7, n_sets=6)
+    # Exponential: l''(rate) = -N / rate^2, written out
+    grading.check_hessian(lambda rate, x: -len(x) / rate**2, Exponential(), expo, signature=("rate", "x"))
+    assert_fails(grading.check_hessian, lambda rate, x: len(x) / rate**2, Exponential(), expo, signature=("rate", "x"),
+                 match="your Hessian has the wrong sign")
+    norm = grading.random_cases(Normal(), seed=8, n_sets=6)
+    # d/dmu of the normal log-likelihood: sum(x - mu) / sigma2, written out
+    grading.check_score(lambda mu, s2, x: np.sum(x - mu) / s2, Normal(), norm, signature=("mu", "sigma2", "x"), coord="mu")
+    assert_fails(grading.check_score, lambda mu, s2, x: np.sum(mu - x) / s2, Normal(), norm,
+                 signature=("mu", "sigma2", "x"), coord="mu", match="wrong sign")
+
+
+def test_vector_gradient_against_own_loglik():
+    from scipy.special import expit, log_expit
+
+    rng = np.random.default_rng(9)
+    X = np.column_stack([np.ones(30), rng.normal(size=30)])
+    y = (rng.random(30) < 0.5).astype(int)
+    cases = [grading.case("logistic", y, beta=np.array([0.2, -0.7]), X=X)]
+
+    def loglik(beta, X, y):  # logistic log-likelihood via scipy.special.log_expit
+        eta = X @ beta
+        return float(np.sum(y * log_expit(eta) + (1 - y) * log_expit(-eta)))
+
+    def grad(beta, X, y):
+        return X.T @ (y - expit(X @ beta))
+
+    grading.check_score_is_derivative(grad, loglik, cases, wrt="beta", signature=("beta", "X", "x"), name="gradient")
+    assert_fails(grading.check_score_is_derivative, lambda b, X, y: -grad(b, X, y), loglik, cases, wrt="beta",
+                 signature=("beta", "X", "x"), name="gradient", match="wrong sign")
+
+
+def test_mle_without_closed_form_uses_the_numerical_fit():
+    from mlekit import Gamma
+
+    cases = grading.random_cases(Gamma(), seed=10, n_sets=4, sizes=(20, 200))
+
+    def scipy_gamma(x):  # scipy.stats.gamma.fit with the location fixed at 0: (shape, loc, scale)
+        a, _, scale = stats.gamma.fit(x, floc=0)
+        return a, 1 / scale
+
+    grading.check_mle(scipy_gamma, Gamma(), cases, returns=("shape", "rate"), rtol=1e-5)
+    assert_fails(grading.check_mle, lambda x: (scipy_gamma(x)[0], 1 / scipy_gamma(x)[1]), Gamma(), cases,
+                 returns=("shape", "rate"), rtol=1e-5, match="scale vs rate")
+
+
+def test_check_close_names_a_known_mistake_without_the_answer():
+    msg = assert_fails(grading.check_close, "SIGMA2_HAT", 2.5, 2.0, mistakes={"you divided by N-1 instead of N": 2.5},
+                       match="you divided by N-1 instead of N")
+    assert "2.0" not in msg and " 2 " not in msg
+
+
+def test_student_data_is_per_student_and_reproducible():
+    a1 = grading.student_data("ps02_gaussian", "jdoe")["x"]
+    a2 = grading.student_data("ps02_gaussian", "JDoe ")["x"]
+    b = grading.student_data("ps02_gaussian", "alice")["x"]
+    assert np.array_equal(a1, a2) and not np.array_equal(a1, b) and a1.shape == (40,)
+    counts = grading.student_data("ps03_poisson", "jdoe")["x"]
+    assert counts.shape == (24,) and counts.dtype.kind == "i" and counts.min() >= 0
+    with pytest.raises(ValueError, match="no per-student data"):
+        grading.student_data("ps01_bernoulli", "jdoe")
+    with pytest.raises(ValueError, match="student id"):
+        grading.student_data("ps02_gaussian", "")
