@@ -28,6 +28,8 @@ _OWNER = "logistic_regression"
 _ETA_SUSPECT = 20.0
 # Newton on a logistic likelihood with a finite MLE converges in well under this many steps.
 _ITER_SUSPECT = 25
+# Columns per block of the weighted cross-product (p x 8192 doubles stay in a core's cache).
+_CHUNK = 8192
 
 
 @dataclass(frozen=True)
@@ -430,6 +432,18 @@ def _check_rank(H: np.ndarray, names: tuple) -> None:
     )
 
 
+def _weighted_crossprod(XT: np.ndarray, sw: np.ndarray, buf: np.ndarray) -> np.ndarray:
+    """``(XT * sw) @ (XT * sw).T`` by blocks of columns that stay in cache (BLAS syrk per block)."""
+    p, n = XT.shape
+    H = np.zeros((p, p))
+    for i in range(0, n, _CHUNK):
+        j = min(i + _CHUNK, n)
+        b = buf[:, : j - i]
+        np.multiply(XT[:, i:j], sw[i:j], out=b)
+        H += b @ b.T
+    return H
+
+
 def _objective(XT, y, beta, l2, mask):
     """Linear predictor, exp(-|eta|), log-likelihood and penalized objective at ``beta``.
 
@@ -437,7 +451,9 @@ def _objective(XT, y, beta, l2, mask):
     computes, in fewer passes): no overflow for any eta.
     """
     eta = beta @ XT
-    e = np.exp(-np.abs(eta))
+    e = np.abs(eta)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
     ll = float(y @ eta - np.maximum(eta, 0.0).sum() - np.log1p(e).sum())
     pen = 0.5 * l2 * float(np.sum((beta * mask) ** 2)) if l2 else 0.0
     return eta, e, ll, ll - pen
@@ -463,7 +479,7 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
 
     iterates, lls, gnorms, halvings = [], [], [], []
     eta, e, ll, obj = _objective(XT, y, beta, l2, mask)
-    Aw = np.empty_like(XT)
+    buf = np.empty((p, min(n, _CHUNK)))
     separation = None
     checked = False
     converged = False
@@ -485,8 +501,7 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
             if separation is not None:
                 break
         # X'WX with w = p (1 - p) = e / (1 + e)^2: no cancellation, no overflow
-        np.multiply(XT, np.sqrt(e) / onepe, out=Aw)
-        H = Aw @ Aw.T  # NumPy calls BLAS syrk for A @ A.T
+        H = _weighted_crossprod(XT, np.sqrt(e) / onepe, buf)
         if l2:
             H[np.diag_indices(p)] += l2 * mask
         if it == 0:
