@@ -104,7 +104,6 @@ REGISTRY = [
           lambda x: stats.laplace.logpdf(x, *stats.laplace.fit(x)).sum()),
 ]
 IDS = [e.id for e in REGISTRY]
-SMOOTH = [e for e in REGISTRY if e.make().differentiable]
 
 
 def test_registry_covers_every_exported_family():
