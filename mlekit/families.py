@@ -357,6 +357,10 @@ class Family:
     #: parameters at the MLE (Uniform, Laplace): only the closed form applies.
     differentiable: bool = True
 
+    def _diagnose(self, params: dict) -> str:
+        """A hint appended to the message of a numerical fit that did not converge."""
+        return ""
+
     def _start(self, x) -> dict:
         """Starting values for a numerical fit (method of moments or similar)."""
         raise NotImplementedError  # pragma: no cover - every numerical family overrides
@@ -933,6 +937,20 @@ def _profile_newton_log(lp, d1, d2, t0, *, tol=1e-11, max_iter=100):
     return newton_raphson(L, S, H, np.array([np.log(t0)]), tol=tol, max_iter=max_iter)
 
 
+def _log_minus_digamma(a: float) -> float:
+    r""":math:`\log a - \psi(a)` without cancellation for large ``a``.
+
+    For ``a >= 20`` the asymptotic series
+    :math:`\frac1{2a} + \frac1{12a^2} - \frac1{120a^4} + \frac1{252a^6} - \frac1{240a^8} + \frac1{132a^{10}}`
+    is accurate to about 1e-16 relative; subtracting two numbers near
+    :math:`\log a` would lose ``log10(2a log a)`` digits.
+    """
+    if a < 20:
+        return float(np.log(a) - special.digamma(a))
+    i2 = 1.0 / (a * a)
+    return 0.5 / a + i2 * (1 / 12 - i2 * (1 / 120 - i2 * (1 / 252 - i2 * (1 / 240 - i2 / 132))))
+
+
 def _with_iterates(trace, iterates):
     from dataclasses import replace
 
@@ -1034,7 +1052,7 @@ class Gamma(Family):
             )
         a0 = (3 - c + np.sqrt((c - 3) ** 2 + 24 * c)) / (12 * c)  # Minka (2002)
         lp = lambda a: float(self._ll(s, {"shape": a, "rate": a / m}))  # noqa: E731
-        d1 = lambda a: n * (np.log(a) - special.digamma(a) - c)  # noqa: E731
+        d1 = lambda a: n * (_log_minus_digamma(a) - c)  # noqa: E731
         d2 = lambda a: n * (1 / a - special.polygamma(1, a))  # noqa: E731
         tr = _profile_newton_log(lp, d1, d2, a0)
         a = np.exp(tr.iterates[:, 0])
@@ -1527,6 +1545,14 @@ class StudentT(Family):
         i_sv = -2 / (s * (v + 1) * (v + 3))
         i_vv = 0.25 * (special.polygamma(1, v / 2) - special.polygamma(1, (v + 1) / 2)) - (v + 5) / (2 * v * (v + 1) * (v + 3))
         return np.array([[i_mm, 0, 0], [0, i_ss, i_sv], [0, i_sv, i_vv]])
+
+    def _diagnose(self, params):
+        if params.get("df", 0) > 1e4:
+            return (
+                "; df is growing without bound: the data look Normal (the t likelihood increases "
+                "towards its Normal limit as df -> infinity), so fit mlekit.Normal() instead"
+            )
+        return ""
 
     def _start(self, x):
         xs = _sub(x)

@@ -387,6 +387,8 @@ def _numerical_result(family, x, params, trace, objective, method) -> MLEResult:
         message = trace.message
     else:
         message = f"not converged: the observed information is not positive definite at the estimate ({trace.message})"
+    if not converged and finite_params:
+        message += family._diagnose(params)
     se = _se_by_param(family, params, cov)
     return MLEResult(
         family=family,

@@ -21,7 +21,10 @@ honest ``converged`` flag with a message saying why it stopped.
 
 Convergence test (all three): the largest absolute score component is at most
 ``tol * (1 + |loglik|)``, i.e. a gradient small relative to the size of the
-log-likelihood (which grows with the number of observations). A run that hits
+log-likelihood (which grows with the number of observations). Newton also
+stops when its decrement :math:`g^\top(-H)^{-1}g/2` (the predicted gain) is
+below the floating-point resolution of the log-likelihood, where rounding
+noise in the score would otherwise keep it from passing the gradient test. A run that hits
 ``max_iter``, or whose log-likelihood or iterate stops being finite, reports
 ``converged=False`` and says so.
 """
@@ -216,6 +219,25 @@ def newton_raphson(
         # g.delta/2 is that small is accepted unless it visibly decreases l.
         noise = 64 * np.finfo(float).eps * (1.0 + abs(l))
         tiny = 0.5 * float(g @ delta) <= noise
+        if tiny and lam == 0:
+            # Newton decrement test: the quadratic model predicts a gain below
+            # what floating point can resolve in l, so the maximum is reached
+            # (the remaining step is ~1e-5 standard errors or less). Take it if
+            # it does not visibly lower l, and stop.
+            x_new = x + delta
+            l_new = _eval_l(loglik, x_new)
+            if np.all(np.isfinite(x_new)) and l_new >= l - noise:
+                g_new = _eval_vec(score, x_new, d, owner, "score")
+                if np.all(np.isfinite(g_new)):
+                    x, l, g = x_new, max(l_new, l), g_new
+                    xs.append(x.copy()), ls.append(l), gs.append(float(np.linalg.norm(g))), steps.append(1.0)
+            note = f"; {damped} damped step(s) where the Hessian was not negative definite" if damped else ""
+            return _trace(
+                xs, ls, gs, steps, True,
+                f"converged: Newton decrement below the floating-point resolution of the log-likelihood "
+                f"after {len(steps)} iteration(s) (max|score| = {np.max(np.abs(g)):.3g}{note})",
+                "newton",
+            )
         for _h in range(max_halvings + 1):
             x_new = x + t * delta
             l_new = _eval_l(loglik, x_new)

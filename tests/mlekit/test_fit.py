@@ -194,3 +194,21 @@ def test_custom_family_errors():
         mlekit.CustomFamily(lambda x, a: x, ("a",), domains={"b": (0, 1)})
     with pytest.raises(ValueError, match="Fisher"):
         fam.fisher_information(a=1.0, b=1.0)
+
+
+def test_student_t_on_normal_data_says_df_diverges():
+    # Normal data: the t likelihood increases towards df -> infinity, so there is no finite MLE.
+    x = np.random.default_rng(SEED).normal(size=400)
+    r = mlekit.fit(mlekit.StudentT(), x)
+    if not r.converged:  # (a sample may also show mild heavy tails and converge at a large df)
+        assert "df is growing without bound" in r.message
+    assert r.loglik >= mlekit.StudentT().loglik(x, mu=0.0, sigma=1.0, df=1e6) - 1e-9
+
+
+def test_gamma_with_a_huge_shape_converges():
+    # log(a) - digamma(a) is evaluated by its asymptotic series, so the profile equation keeps its digits.
+    x = np.random.default_rng(SEED).gamma(1e4, 1.0, 1000)
+    r = mlekit.fit(mlekit.Gamma(), x)
+    assert r.converged, r.message
+    a_sp, _, scale_sp = stats.gamma.fit(x, floc=0)  # scipy's own MLE, same likelihood
+    assert r.loglik >= stats.gamma.logpdf(x, a_sp, scale=scale_sp).sum() - 1e-9 * abs(r.loglik)
