@@ -471,8 +471,8 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
 
     def grad_at(eta, e, beta):
         onepe = 1.0 + e
-        pr = np.where(eta >= 0, 1.0, e) / onepe  # sigma(eta) from e = exp(-|eta|)
-        g = XT @ (y - pr)
+        r = y - special.expit(eta)
+        g = XT @ r
         if l2:
             g -= l2 * mask * beta
         return g, onepe
@@ -501,7 +501,9 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
             if separation is not None:
                 break
         # X'WX with w = p (1 - p) = e / (1 + e)^2: no cancellation, no overflow
-        H = _weighted_crossprod(XT, np.sqrt(e) / onepe, buf)
+        sw = np.sqrt(e)
+        sw /= onepe
+        H = _weighted_crossprod(XT, sw, buf)
         if l2:
             H[np.diag_indices(p)] += l2 * mask
         if it == 0:
