@@ -39,7 +39,9 @@ CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 1, 2, 4, 4096, 8192, 16384, 1 << 18
 
-_ENV_DROP = re.compile(r"GRAD|PYTEST|^JPY_|^JUPYTER|^COV_|^NBVAL", re.IGNORECASE)
+# variables that would tell the student's code it is being graded (MLEKIT_STUDENT_ID is set in
+# the trusted worker while test cells run, and a sandbox may be restarted from inside one)
+_ENV_DROP = re.compile(r"GRAD|PYTEST|^JPY_|^JUPYTER|^COV_|^NBVAL|^MLEKIT_STUDENT_ID$", re.IGNORECASE)
 
 
 class SandboxDied(RuntimeError):
@@ -174,6 +176,8 @@ class Zygote:
     def get(cls, cfg: SandboxConfig) -> "Zygote":
         z = cls._instances.get(cfg.uid)
         if z is None or z.proc.poll() is not None:
+            if z is not None:
+                z.stop()
             z = cls._instances[cfg.uid] = cls(cfg)
         return z
 
@@ -187,11 +191,16 @@ class Zygote:
             raise SandboxDied("the sandbox zygote died")
         return int(json.loads(line)["pid"])
 
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        self.reader.close()
+        self.sock.close()
+
     @classmethod
     def stop_all(cls) -> None:
         for z in cls._instances.values():
-            z.proc.kill()
-            z.proc.wait()
+            z.stop()
         cls._instances.clear()
 
 

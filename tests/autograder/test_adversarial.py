@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from autograder.course import Options, export, grade
-from autograder.sandbox import Limits, Sandbox, SandboxConfig
+from autograder.sandbox import Limits, Sandbox, SandboxConfig, Zygote
 
 from .conftest import (ASSIGNMENT, FULL, POINTS, add_cell, cell_index, copy_course, gradebook_scores,
                        honest_notebook, set_solution, source_cells_snapshot, submit, tree_digest)
@@ -346,3 +346,21 @@ def test_hidden_paths_invisible_in_sandbox(tmp_path):
         assert answer["stdout"].strip() == "['work']"
     finally:
         sb.kill()
+        Zygote.stop_all()
+
+
+def test_sandbox_environment_has_no_grading_variables(monkeypatch):
+    """Even when a sandbox is (re)started while the trusted side has grading variables set."""
+    monkeypatch.setenv("MLEKIT_STUDENT_ID", "someone")
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    sb = Sandbox(SandboxConfig(uid=1_998_000 + os.getpid() % 999, limits=Limits()))
+    sb.start()
+    try:
+        answer = sb.request({"op": "run", "code": "import os\nprint(sorted(os.environ))"}, 20)
+    finally:
+        sb.kill()
+        Zygote.stop_all()
+    names = answer["stdout"]
+    assert "PATH" in names
+    for bad in ("MLEKIT_STUDENT_ID", "NBGRADER", "PYTEST", "GRAD"):
+        assert bad not in names.upper(), names
