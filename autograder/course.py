@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from . import codec
 from .notebook import instructor_imports, reference_cells
 from .policies import policy_for
-from .sandbox import kill_uid, namespaces_available, processes_of_uid
+from .sandbox import exposed_paths, kill_uid, namespaces_available, processes_of_uid
 
 REPORT = "autograder_report.csv"
 REPORT_FIELDS = ["assignment", "student", "notebook", "status", "reason", "score", "max_score", "notes", "isolation"]
@@ -175,6 +175,13 @@ def grade(course: str, assignment: str, options: Options | None = None) -> list[
     if coursedir.db_url.startswith("sqlite:///"):
         hide.append(coursedir.db_url[len("sqlite:///"):])
     use_ns = namespaces_available()
+    if not use_ns:
+        exposed = exposed_paths(hide)
+        if exposed:
+            raise RuntimeError(
+                "refusing to run students' code: this kernel does not allow mount namespaces, and other "
+                f"users can read {', '.join(exposed)}; make the course private (chmod 700) or grade on a "
+                "machine that allows namespaces")
     jobs = []
     for student in students:
         for nb in notebooks:

@@ -91,6 +91,24 @@ def _paths_to_expose() -> list[tuple[str, str]]:
     return sorted(out)
 
 
+def exposed_paths(paths) -> list[str]:
+    """The paths another user could read: every ancestor searchable by others, the path readable."""
+    out = []
+    for path in paths:
+        path = os.path.realpath(path)
+        if not os.path.exists(path):
+            continue
+        current, reachable = "/", True
+        for part in path.strip("/").split("/")[:-1]:
+            current = os.path.join(current, part)
+            if not os.stat(current).st_mode & 0o001:
+                reachable = False
+                break
+        if reachable and os.stat(path).st_mode & 0o004:
+            out.append(path)
+    return out
+
+
 def _libc():
     return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 

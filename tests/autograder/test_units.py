@@ -115,3 +115,14 @@ def test_static_scan_findings(code, finding):
 
 def test_static_scan_clean_code():
     assert scan("import numpy as np\ndef mle(x):\n    return float(np.mean(x))\n", {"mle", "fit"}) == []
+
+
+def test_exposed_paths(tmp_path):
+    from pathlib import Path
+
+    from autograder.sandbox import exposed_paths
+
+    public = Path(__file__).resolve().parents[2] / "mlekit" / "__init__.py"  # world-readable in the repo
+    private = tmp_path / "gradebook.db"  # pytest's tmp root is private to its owner
+    private.write_text("x")
+    assert exposed_paths([str(public), str(private), str(tmp_path / "missing")]) == [str(public)]
