@@ -189,8 +189,11 @@ def chunked_log_sums(x: np.ndarray, *, plain=False, log1m=False):
             if plain:
                 S += float(c.sum())
             if log1m:
-                np.negative(c, out=b)
-                M += float(np.log1p(b, out=b).sum())
+                # log(1 - x), not log1p(-x): 1 - x is exact for x >= 1/2 (Sterbenz) and
+                # within eps/2 below, so each term is off by at most ~1e-16 absolute;
+                # numpy's log is SIMD-vectorized, log1p is not (measured 2x slower).
+                np.subtract(1.0, c, out=b)
+                M += float(np.log(b, out=b).sum())
     out = [L]
     if plain:
         out.append(S)
@@ -203,8 +206,8 @@ def centred_moments(x: np.ndarray, *, log: bool = False):
     """``(mean, M2)`` with ``M2 = sum((x - mean)**2)``, accurately and in one memory pass.
 
     The data are read in cache-sized chunks; each chunk's mean and centred sum
-    of squares are computed while it is in cache (with the Chan-Golub-LeVeque
-    correction), then the chunks are merged exactly:
+    of squares are computed while it is in cache, then the chunks are merged
+    exactly (Chan, Golub & LeVeque's pairwise update):
     ``M2 = sum_c M2_c + sum_c n_c (mean_c - mean)**2``. Badly scaled data
     (1e7 + 0.1, 1e7 + 0.3, ...) keep their digits, unlike the one-pass
     ``sum(x**2) - n*mean**2`` formula. Non-finite data give a non-finite mean.
@@ -237,9 +240,10 @@ def _centred_moments(x: np.ndarray, log: bool):
         s = float(c.sum())
         m = s / k
         d = sub(c, m, out=buf[:k])
-        e = float(d.sum())
+        # no Chan-Golub-LeVeque correction needed here: m has relative error ~eps,
+        # which changes M2 by a relative (eps * |m| / sd)**2, e.g. 5e-16 for 1e7 +- 0.1
         sums[j] = s
-        m2s[j] = float(ein("i,i->", d, d)) - e * e / k
+        m2s[j] = float(ein("i,i->", d, d))
         cnt[j] = k
     if n % _CHUNK == 0:
         sums, m2s, cnt = sums[:nb], m2s[:nb], cnt[:nb]
