@@ -98,7 +98,10 @@ class LogisticResult:
         Standard errors, square roots of the diagonal of ``cov``. statsmodels: ``bse``.
     cov : ndarray
         Inverse observed information (the negative inverse Hessian of the
-        log-likelihood, penalized when ``l2 > 0``) at the estimate, axes ``cov_names``.
+        log-likelihood, penalized when ``l2 > 0``), axes ``cov_names``; evaluated
+        at the iterate before the last (tiny) Newton step, less than ``tol`` from
+        the estimate (statsmodels evaluates one more Hessian at the estimate; the
+        two agree to about ``tol`` relative).
         statsmodels: ``cov_params()``; R: ``vcov``.
     cov_names : tuple of str
         Names of the axes of ``cov`` (the keys of ``params``, in order).
@@ -285,7 +288,8 @@ def logistic_regression(
         ``LogisticRegression(C=1/l2)`` (which also leaves the intercept unpenalized).
     tol : float, default 1e-8
         Stop after a Newton step whose largest component is below
-        ``tol * (1 + max|beta|)`` (statsmodels' criterion and default). Newton
+        ``tol * (1 + max|beta|)`` (statsmodels' Newton stops on an absolute
+        change below 1e-8). Newton
         converges quadratically, so the estimate is then accurate to about
         ``tol**2``. The log-likelihood and gradient are those at the estimate;
         the covariance uses the Hessian of the last step, at a point less than
