@@ -207,3 +207,33 @@ def test_summary_and_html(faithful):
     text = fit.summary()
     assert "log-likelihood" in text and "covariance" in text and str(fit) == text
     assert "<table>" in fit._repr_html_()
+
+
+def test_one_component_is_the_normal_mle(faithful):
+    # k = 1: the MLE is the sample mean and the biased (1/n) sample covariance (closed form).
+    fit = mlekit.gaussian_mixture(faithful, 1, rng=0)
+    np.testing.assert_allclose(fit.params["means"][0], faithful.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(fit.params["covariances"][0], np.cov(faithful.T, bias=True), rtol=1e-10)
+    ref = stats.multivariate_normal(faithful.mean(axis=0), np.cov(faithful.T, bias=True)).logpdf(faithful).sum()
+    assert fit.loglik == pytest.approx(ref, rel=1e-12)
+    # 1-D: same as mlekit.fit(Normal()) (closed form)
+    x = faithful[:, 1]
+    one = mlekit.gaussian_mixture(x, 1, rng=0)
+    normal = mlekit.fit(mlekit.Normal(), x)
+    assert one.params["means"][0] == pytest.approx(normal.params["mu"], rel=1e-12)
+    assert one.params["covariances"][0] == pytest.approx(normal.params["sigma2"], rel=1e-10)
+    assert one.loglik == pytest.approx(normal.loglik, rel=1e-12)
+
+
+def test_three_dimensional_same_steps_as_sklearn():
+    # d = 3 exercises the Cholesky path; reference sklearn with reg_covar=0 from the same start.
+    rng = np.random.default_rng(11)
+    centers = np.array([[0.0, 0, 0], [3, 1, 0], [0, 3, 2]])
+    X = centers[rng.integers(3, size=600)] + rng.normal(size=(600, 3)) @ np.diag([1.0, 0.5, 2.0])
+    start = _start(X, [0, 1, 2])
+    fit = mlekit.gaussian_mixture(X, 3, init=start, max_iter=15, tol=1e-300)
+    g, w, mu, cov = _sklearn_from(X, start, max_iter=15, tol=0.0, reg_covar=0.0)
+    assert fit.iterations == 15
+    np.testing.assert_allclose(fit.params["means"], mu, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(fit.params["covariances"], cov, rtol=1e-7, atol=1e-10)
+    assert fit.loglik == pytest.approx(g.score(X) * len(X), rel=1e-12)
