@@ -437,16 +437,27 @@ def _check_rank(H: np.ndarray, names: tuple) -> None:
     )
 
 
-def _weighted_crossprod(XT: np.ndarray, sw: np.ndarray, buf: np.ndarray) -> np.ndarray:
-    """``(XT * sw) @ (XT * sw).T`` by blocks of columns that stay in cache (BLAS syrk per block)."""
+def _grad_hess(XT: np.ndarray, y: np.ndarray, eta: np.ndarray, e: np.ndarray, buf: np.ndarray):
+    """Gradient ``X'(y - p)`` and information ``X'WX`` in one pass over blocks of columns of ``XT``.
+
+    ``w = p (1 - p) = e / (1 + e)^2`` with ``e = exp(-|eta|)``: no cancellation, no
+    overflow. Each block (p x 8192 doubles) stays in cache for both the
+    gradient and the BLAS syrk of the weighted block.
+    """
     p, n = XT.shape
+    g = np.zeros(p)
     H = np.zeros((p, p))
     for i in range(0, n, _CHUNK):
         j = min(i + _CHUNK, n)
+        Xc = XT[:, i:j]
+        ec = e[i:j]
+        g += Xc @ (y[i:j] - special.expit(eta[i:j]))
+        sw = np.sqrt(ec)
+        sw /= 1.0 + ec
         b = buf[:, : j - i]
-        np.multiply(XT[:, i:j], sw[i:j], out=b)
+        np.multiply(Xc, sw, out=b)
         H += b @ b.T
-    return H
+    return g, H
 
 
 def _objective(XT, y, beta, l2, mask):
@@ -474,14 +485,6 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
         ybar = y.mean()
         beta[0] = np.log(ybar) - np.log1p(-ybar)
 
-    def grad_at(eta, e, beta):
-        onepe = 1.0 + e
-        r = y - special.expit(eta)
-        g = XT @ r
-        if l2:
-            g -= l2 * mask * beta
-        return g, onepe
-
     iterates, lls, gnorms, halvings = [], [], [], []
     eta, e, ll, obj = _objective(XT, y, beta, l2, mask)
     buf = np.empty((p, min(n, _CHUNK)))
@@ -493,7 +496,10 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
     halved = 0
     it = 0
     while True:
-        grad, onepe = grad_at(eta, e, beta)
+        grad, H = _grad_hess(XT, y, eta, e, buf)
+        if l2:
+            grad -= l2 * mask * beta
+            H[np.diag_indices(p)] += l2 * mask
         iterates.append(beta.copy())
         lls.append(obj)
         gnorms.append(float(np.linalg.norm(grad)))
@@ -505,12 +511,6 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
             separation = _find_separation(XT.T, y, names)
             if separation is not None:
                 break
-        # X'WX with w = p (1 - p) = e / (1 + e)^2: no cancellation, no overflow
-        sw = np.sqrt(e)
-        sw /= onepe
-        H = _weighted_crossprod(XT, sw, buf)
-        if l2:
-            H[np.diag_indices(p)] += l2 * mask
         if it == 0:
             _check_start_information(H, names, intercept)
         try:
@@ -556,7 +556,9 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
             # The last step was below tol: quadratic convergence makes the new point accurate to
             # about tol**2. Record it; the covariance comes from the Hessian just factorized, at a
             # point less than tol away (saves one O(n p^2) Hessian).
-            grad, _ = grad_at(eta, e, beta)
+            grad = XT @ (y - special.expit(eta))
+            if l2:
+                grad -= l2 * mask * beta
             iterates.append(beta.copy())
             lls.append(obj)
             gnorms.append(float(np.linalg.norm(grad)))
