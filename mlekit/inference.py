@@ -29,7 +29,7 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats
+from ._lazy import optimize, stats
 
 from .families import Family
 from .fit import fit

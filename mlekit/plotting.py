@@ -18,7 +18,7 @@ What to use when
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from ._lazy import stats
 
 from .families import Bernoulli, Binomial, Categorical, Exponential, Family, Normal, Poisson
 from .results import MLEResult

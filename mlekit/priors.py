@@ -39,7 +39,7 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from ._lazy import stats
 
 from .families import Bernoulli, Binomial, Categorical, Exponential, Family, Poisson
 from .results import MLEResult

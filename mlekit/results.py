@@ -6,7 +6,7 @@ import html
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
+from ._lazy import stats
 
 __all__ = ["MLEResult"]
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import linalg, optimize, special, stats
+from scipy import special
 
+from .._lazy import linalg, optimize, stats
 from .._validation import as_data
 from ._common import check_count, check_level, check_positive, design_matrix, html_tables
 
