@@ -11,9 +11,25 @@ Quick start::
 
 What to use when
 ----------------
-- A standard family with a closed-form MLE: ``fit(Bernoulli(), x)`` and friends.
+- Fit a standard family: ``fit(Family(), x)``. Closed forms (Bernoulli,
+  Binomial, Categorical, Poisson, Normal, Exponential, LogNormal, Geometric,
+  Uniform, Laplace) are used where they exist; the others (Gamma, Weibull,
+  Beta, NegativeBinomial, StudentT) are fitted numerically from sufficient
+  statistics with analytic derivatives. Every fit returns an ``MLEResult``
+  with standard errors, Wald intervals, AIC/BIC and an honest ``converged``.
+- Your own model: ``CustomFamily(logpdf=..., param_names=...)`` and ``fit``.
 - The pieces of the recipe (log-density, score, Hessian, information): the
-  family's methods, e.g. ``Poisson().score(x, lam=2.0)``.
+  family's methods, e.g. ``Poisson().score(x, lam=2.0)``; checks in
+  ``diagnostics`` (``check_score``, ``is_local_max``).
+- Optimizers that return a trace to plot: ``optimize.newton_raphson``,
+  ``optimize.gradient_ascent``, ``optimize.scipy_minimize``.
+- Uncertainty beyond Wald: ``inference.profile_interval`` (likelihood-ratio),
+  ``inference.likelihood_ratio_test``, ``inference.delta_method``.
+- MAP with a conjugate prior: ``fit(Bernoulli(), x, prior=priors.BetaPrior(2, 2))``.
+- Models: ``logistic_regression(X, y)`` (Newton/IRLS, detects separation),
+  ``gaussian_mixture(x, k)`` (EM in log space, several starts).
+- Plots for the book: ``plotting`` (log-likelihood curves and surfaces, fit
+  over data, QQ plots); data: ``datasets``; exercise checks: ``grading``.
 """
 
 from .families import (

@@ -417,7 +417,11 @@ def scipy_minimize(
         with np.errstate(all="ignore"):
             res = optimize.minimize(f, x, method=method, callback=cb, options=options, **kwargs)
     except ValueError as exc:
-        raise ValueError(f"{owner}: scipy.optimize.minimize refused the problem: {exc}") from None
+        raise ValueError(
+            f"{owner}: scipy.optimize.minimize refused the problem: {exc}. If the optimizer stepped outside "
+            "the parameter space, optimize on an unconstrained scale (e.g. log of a positive parameter), "
+            "as mlekit.fit does internally."
+        ) from None
     xf = np.asarray(res.x, dtype=float)
     if not np.array_equal(xs[-1], xf):
         xs.append(xf.copy())

@@ -144,10 +144,15 @@ class MLEResult:
             ("converged", f"{self.converged}"),
         ]
 
+    @property
+    def _title(self) -> str:
+        """What the table calls the fit: a MAP estimate is not a maximum-likelihood one."""
+        return "MAP fit" if self.method.startswith("MAP") else "Maximum-likelihood fit"
+
     def summary(self, level: float = 0.95) -> str:
         """A plain-text table of the fit (what ``print(result)`` would want)."""
         pct = f"{100 * level:g}%"
-        lines = [f"Maximum-likelihood fit: {self.family!r}"]
+        lines = [f"{self._title}: {self.family!r}"]
         lines += [f"  {k:<15} {v}" for k, v in self._header()[1:]]
         lines.append(f"  {'message':<15} {self.message}")
         lines.append("")
@@ -183,7 +188,7 @@ class MLEResult:
             )
         return (
             "<div class='mlekit-result'>"
-            f"<table><caption>Maximum-likelihood fit</caption>{head}</table>"
+            f"<table><caption>{esc(self._title)}</caption>{head}</table>"
             "<table><thead><tr><th>parameter</th><th>estimate</th><th>std. error</th>"
             "<th>95% lower</th><th>95% upper</th></tr></thead>"
             f"<tbody>{body}</tbody></table>{note}</div>"

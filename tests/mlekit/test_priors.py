@@ -192,3 +192,14 @@ def test_fit_map_options_forwarded_by_fit():
         BetaPrior(2, 2).fit_map(mlekit.Bernoulli(), x, method="newton")
     with pytest.raises(ValueError, match="tol"):
         GammaPrior(2, 2).fit_map(mlekit.Poisson(), x, tol=1e-3)
+
+
+def test_map_fit_is_titled_as_map_not_maximum_likelihood():
+    # A MAP estimate is not a maximum-likelihood estimate; the tables must not say it is.
+    import mlekit
+    from mlekit.priors import BetaPrior
+
+    result = BetaPrior(2.0, 2.0).fit_map(mlekit.Bernoulli(), [0, 1, 1, 1])
+    assert result.summary().startswith("MAP fit")
+    assert "<caption>MAP fit</caption>" in result._repr_html_()
+    assert mlekit.fit(mlekit.Bernoulli(), [0, 1, 1, 1]).summary().startswith("Maximum-likelihood fit")
