@@ -406,6 +406,13 @@ class Family:
         cov, names = self.inverse_information(x.size, **params)
         return cov, names, "expected"
 
+    def _exact_conf_int(self, params: dict, n: int, level: float) -> dict | None:
+        """Exact intervals for families where Wald intervals do not apply, else ``None``.
+
+        ``MLEResult.conf_int`` uses these instead of estimate +- z * se.
+        """
+        return None
+
 
 # ---------------------------------------------------------------- Bernoulli
 class Bernoulli(Family):
@@ -1795,6 +1802,24 @@ class Uniform(Family):
                 "the likelihood grows without bound as b - a -> 0."
             )
         return {"a": a, "b": b}
+
+    def _exact_conf_int(self, params, n, level):
+        r"""Exact intervals from a distribution-free pivot (Wald intervals would be wrong here).
+
+        With :math:`U_i = (X_i - a)/(b - a)` uniform on (0, 1), the ratio
+        :math:`T = (b - \max x)/(\max x - \min x)` has, for every ``a, b``,
+        :math:`P(T \le t) = 1 - (1 + t)^{-(N-1)}` (integrate the joint density
+        :math:`N(N-1)r^{N-2}` of the range ``r`` and the top gap). Since
+        :math:`b \ge \max x` for sure, the level-``L`` interval is
+        :math:`[\max x,\ \max x + t_L(\max x - \min x)]` with
+        :math:`t_L = (1 - L)^{-1/(N-1)} - 1`; by symmetry
+        :math:`[\min x - t_L(\max x - \min x),\ \min x]` for ``a``.
+        Each interval has exact coverage ``L`` (marginally).
+        """
+        a, b = params["a"], params["b"]
+        t = (1.0 - level) ** (-1.0 / (n - 1)) - 1.0
+        width = b - a
+        return {"a": (a - t * width, a), "b": (b, b + t * width)}
 
     def _closed_form_cov(self, x, params):
         n, w2 = x.size, (params["b"] - params["a"]) ** 2

@@ -98,10 +98,17 @@ class MLEResult:
         the interval has width 0 and should not be trusted; see the book's
         chapter on uncertainty for likelihood-ratio intervals.
 
+        Families where Wald intervals do not apply supply exact ones instead
+        (``Uniform``: its estimates sit at the sample extremes and converge at
+        rate 1/N; see ``Uniform._exact_conf_int``).
+
         statsmodels: ``conf_int(alpha=1 - level)``.
         """
         if not (isinstance(level, (float, int)) and 0 < level < 1):
             raise ValueError(f"conf_int: level must be a number strictly between 0 and 1, got {level!r}.")
+        exact = self.family._exact_conf_int(self.params, self.n, float(level))
+        if exact is not None:
+            return exact
         z = stats.norm.ppf(0.5 + level / 2)
         out = {}
         specs = {s.name: s for s in self.family.params}
