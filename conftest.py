@@ -9,31 +9,75 @@ run: nbval's cells report node ids that xdist's grouping cannot see):
   assignment's tests;
 - the adversarial autograder suite: one grading run shared by the module;
 - the browser tests: one Chromium and one server.
+
+The groups are read from the test ids by a scheduler made here
+(``pytest_xdist_make_scheduler``), not from ``xdist_group`` marks: with
+pytest 9, xdist 3.8's worker writes the group into ``item._nodeid``, an
+attribute pytest no longer reads, so marks never reached the scheduler and
+every test of a group could run on either worker (each worker then repeated
+the group's nbgrader or grading run). The scheduler also hands out the
+longest work first, so that no long group starts last while the other worker
+sits idle.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
 
-import pytest
+# Work units in the order they are handed out: longest first (measured with
+# --durations on two workers; wall seconds on an otherwise idle 2-core machine).
+_FIRST = (
+    "autograder-adversarial",  # ~60 s grading run + ~20 s feedback test
+    "browser",  # ~120 page checks, ~90 s
+    "tests/autograder/test_postgres.py::",  # ~45 s: PostgreSQL, nbgrader, three gradings
+    "exercise:",  # ~25-40 s per assignment
+    "tests/autograder/test_scale.py::",  # ~25 s: 56 submissions on two sandboxes
+)
+
+_ASSIGNMENT = re.compile(r"\[(ps\d\d_[a-z0-9_]+)(?:-[^\]]*)?\]$")
 
 
-def _group(item) -> str | None:
-    path = Path(str(item.path))
-    parts = path.parts
-    if "browser" in parts and "tests" in parts:
+def group_of(nodeid: str) -> str | None:
+    """The work unit a test id belongs to, or None for a test that shares nothing."""
+    nodeid = nodeid.split("@", 1)[0]  # in case xdist ever appends its own group again
+    path = nodeid.split("::", 1)[0]
+    if path.startswith("tests/browser/"):
         return "browser"
-    if path.name == "test_adversarial.py":
+    if path == "tests/autograder/test_adversarial.py":
         return "autograder-adversarial"
-    callspec = getattr(item, "callspec", None)
-    if "exercises" in parts and callspec is not None and "assignment" in callspec.params:
-        return f"exercise:{callspec.params['assignment']}"
+    if path.startswith("tests/exercises/"):
+        match = _ASSIGNMENT.search(nodeid)
+        if match:
+            return f"exercise:{match.group(1)}"
     return None
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        group = _group(item)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+def _rank(nodeid: str) -> int:
+    unit = group_of(nodeid) or nodeid
+    for i, prefix in enumerate(_FIRST):
+        if unit.startswith(prefix):
+            return i
+    return len(_FIRST)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class SharedStateScheduling(LoadGroupScheduling):
+        """``loadgroup`` with the groups above, longest work handed out first."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid) or nodeid
+
+        def schedule(self) -> None:
+            if self.collection is None:
+                # Stable sort: within a rank the collection order stays, and every
+                # worker's (identical) collection gets the same order.
+                for node, ids in self.registered_collections.items():
+                    self.registered_collections[node] = sorted(ids, key=_rank)
+                self.config.option.loadscopereorder = False  # keep this order, not "most tests first"
+            super().schedule()
+
+    return SharedStateScheduling(config, log)
