@@ -38,7 +38,7 @@ class Graded:
     cells: dict  # grade_id -> score (None when it waits for manual grading)
     errors: dict  # grade_id -> text of the error output of a test cell
     autograded: Path
-    feedback_html: str
+    feedback_html: str | None  # None: no feedback generated for this student (see ``feedback_for``)
 
 
 @dataclass
@@ -101,10 +101,14 @@ def _error_text(cell) -> str:
     return "\n".join(out)
 
 
-def run_pipeline(tmp: Path, assignment: str, submissions: dict, *, feedback: bool = True) -> Run:
+def run_pipeline(tmp: Path, assignment: str, submissions: dict, *, feedback: bool = True,
+                 feedback_for: set | None = None) -> Run:
     """Generate, 'collect' (write submitted/), autograde and give feedback; read the gradebook.
 
     ``submissions`` maps a student id to a function ``(release_nb, source_nb) -> notebook``.
+    ``feedback_for``: the students whose feedback HTML is generated (all when None). The HTML
+    export costs about a second per student and renders the autograded notebook's outputs,
+    which the tests read for every student anyway.
     """
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
@@ -136,7 +140,12 @@ def run_pipeline(tmp: Path, assignment: str, submissions: dict, *, feedback: boo
     result = api.autograde(assignment, "*")  # one nbgrader run for every submission
     assert result["success"], result.get("error", "") + result.get("log", "")
     if feedback:
-        result = api.generate_feedback(assignment, "*")
+        excluded = sorted(set(submissions) - set(feedback_for)) if feedback_for is not None else []
+        coursedir.student_id_exclude = ",".join(excluded)
+        try:
+            result = api.generate_feedback(assignment, "*")
+        finally:
+            coursedir.student_id_exclude = ""
         assert result["success"], result.get("error", "") + result.get("log", "")
 
     run = Run(root=root, release=release)
@@ -159,9 +168,17 @@ def run_pipeline(tmp: Path, assignment: str, submissions: dict, *, feedback: boo
                 cells=cells,
                 errors={k: v for k, v in errors.items() if v},
                 autograded=graded_nb_path,
-                feedback_html=html_path.read_text() if html_path.exists() else "",
+                feedback_html=html_path.read_text() if html_path.exists() else None,
             )
     return run
+
+
+def feedback_students(variants) -> set:
+    """``reference`` and the first documented mistake that names a message: the students
+    whose nbgrader feedback HTML the pipeline generates and the tests read."""
+    with_message = [name for name, v in variants.VARIANTS.items() if v.get("messages")]
+    assert with_message, "every assignment documents at least one mistake with a feedback message"
+    return {"reference", with_message[0].replace("_", "-")}
 
 
 @pytest.fixture(scope="session")
@@ -170,6 +187,9 @@ def graded_runs(tmp_path_factory):
 
     Submissions: ``reference`` (the instructor's solution), ``release`` (the
     untouched release notebook) and one student per documented mistake.
+    Feedback HTML is generated for ``reference`` and the first documented mistake
+    with a message (``feedback_students``); every other mistake's message is
+    checked in its autograded notebook, the text that feedback renders.
     """
     cache = {}
 
@@ -187,6 +207,7 @@ def graded_runs(tmp_path_factory):
                         r, s, v["answers"], use_reference=True, student_id=v.get("student_id", student)
                     )
                 )
+            feedback_for = feedback_students(variants)
             tmp = tmp_path_factory.mktemp(assignment)
             old_cwd, old_path = os.getcwd(), os.environ.get("PATH", "")
             os.chdir(tmp)  # nbgrader writes its log file in the working directory
@@ -199,7 +220,7 @@ def graded_runs(tmp_path_factory):
                     from sqlalchemy.exc import SAWarning
 
                     warnings.filterwarnings("ignore", category=SAWarning)
-                    cache[assignment] = (run_pipeline(tmp, assignment, subs), variants)
+                    cache[assignment] = (run_pipeline(tmp, assignment, subs, feedback_for=feedback_for), variants)
             finally:
                 os.chdir(old_cwd)
                 os.environ["PATH"] = old_path

@@ -150,10 +150,31 @@ def test_documented_mistake_gets_documented_score(assignment, variant, graded_ru
     assert all(points[k] == v for k, v in lost.items()), "the submission file's points disagree with the notebook"
     assert student.score == variants.AUTO_POINTS - sum(lost.values())
     assert set(student.errors) == set(lost), student.errors
-    feedback = _feedback_text(student.feedback_html)
     for grade_id, message in spec["messages"].items():
+        # The autograded notebook's error output: what nbgrader's feedback renders.
         assert message in student.errors[grade_id], student.errors[grade_id]
-        assert message in feedback, f"{message!r} not in the feedback HTML"
+    if student.feedback_html is not None:  # generated for one mistake per assignment (see conftest)
+        feedback = _feedback_text(student.feedback_html)
+        for message in spec["messages"].values():
+            assert message in feedback, f"{message!r} not in the feedback HTML"
+        total = variants.AUTO_POINTS + sum(variants.MANUAL.values())
+        score = variants.AUTO_POINTS - sum(lost.values())
+        assert f"{assignment} (Score: {float(score)} / {float(total)})" in feedback
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_feedback_html_for_reference_and_a_mistake(assignment, graded_runs):
+    """nbgrader's feedback HTML: the reference's shows its full autograded score and no
+    failed test cell; one documented mistake per assignment (its message checked above) has one too."""
+    run, variants = graded_runs(assignment)
+    first_with_message = next(name for name, v in variants.VARIANTS.items() if v.get("messages"))
+    chosen = {"reference", first_with_message.replace("_", "-")}
+    assert {s for s, g in run.students.items() if g.feedback_html is not None} == chosen
+    feedback = _feedback_text(run.students["reference"].feedback_html)
+    total = variants.AUTO_POINTS + sum(variants.MANUAL.values())
+    assert f"{assignment} (Score: {float(variants.AUTO_POINTS)} / {float(total)})" in feedback
+    assert "Test cell (Score: 0.0" not in feedback
 
 
 README = HERE.parents[1] / "exercises" / "README.md"
