@@ -71,13 +71,15 @@ def pytest_xdist_make_scheduler(config, log):
         def _split_scope(self, nodeid: str) -> str:
             return group_of(nodeid) or nodeid
 
-        def schedule(self) -> None:
-            if self.collection is None:
-                # Stable sort: within a rank the collection order stays, and every
-                # worker's (identical) collection gets the same order.
-                for node, ids in self.registered_collections.items():
-                    self.registered_collections[node] = sorted(ids, key=_rank)
-                self.config.option.loadscopereorder = False  # keep this order, not "most tests first"
-            super().schedule()
+        def _assign_work_unit(self, node) -> None:
+            if not getattr(self, "_ordered", False):
+                # Reorder the work units (not the collections: the workers are sent
+                # indexes into their own collection order). Stable: within a rank the
+                # units keep xdist's order.
+                units = sorted(self.workqueue.items(), key=lambda unit: _rank(unit[0]))
+                self.workqueue.clear()
+                self.workqueue.update(units)
+                self._ordered = True
+            super()._assign_work_unit(node)
 
     return SharedStateScheduling(config, log)
