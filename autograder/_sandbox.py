@@ -245,9 +245,25 @@ def isolate(spec):
                 rc = libc.mount(b"/dev/null", path.encode(), None, MS_BIND, None)
             if rc != 0:
                 os._exit(73)
-        for tmp in ("/tmp", "/var/tmp", "/dev/shm"):
+        for tmp in ("/dev/shm", "/var/tmp"):
             if os.path.isdir(tmp):
                 libc.mount(b"tmpfs", tmp.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=64m,mode=1777")
+        # Folders the student's process needs that live under /tmp (a clone of the
+        # course repository there: its .venv, mlekit, autograder) are held on the new
+        # /dev/shm, then moved back on top of the new, empty /tmp.
+        held = []
+        for i, path in enumerate(spec.get("keep_in_tmp", [])):
+            hold = f"/dev/shm/.keep{i}"
+            os.mkdir(hold)
+            if libc.mount(path.encode(), hold.encode(), None, MS_BIND | MS_REC, None) != 0:
+                os._exit(76)
+            held.append((hold, path))
+        libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, b"size=64m,mode=1777")
+        for hold, path in held:
+            os.makedirs(path, 0o755, exist_ok=True)
+            if libc.mount(hold.encode(), path.encode(), None, MS_MOVE, None) != 0:
+                os._exit(77)
+            os.rmdir(hold)
         for i, (path, top) in enumerate(spec["expose"]):
             # the interpreter lives in a private home (e.g. /root/.pyenv): cover the private
             # ancestor with an empty tmpfs and bring back only the interpreter's folder

@@ -91,6 +91,20 @@ def _paths_to_expose() -> list[tuple[str, str]]:
     return sorted(out)
 
 
+def _tmp_paths_to_keep() -> list[str]:
+    """Folders under /tmp that the student's process needs: the environment and our packages.
+
+    The sandbox gets an empty private /tmp; a repository cloned under /tmp (as CI
+    may do) would otherwise take its .venv, mlekit and autograder with it. Only
+    these folders come back, never the course, and never a folder asked to be hidden.
+    """
+    import mlekit
+
+    here = os.path.dirname(os.path.realpath(__file__))
+    wanted = {os.path.realpath(sys.prefix), os.path.dirname(os.path.realpath(mlekit.__file__)), here}
+    return sorted(p for p in wanted if p.startswith("/tmp/"))
+
+
 def exposed_paths(paths) -> list[str]:
     """The paths another user could read: every ancestor searchable by others, the path readable."""
     out = []
@@ -249,9 +263,11 @@ class Sandbox:
         self._workdir = workdir
         scratch = ("/tmp/", "/var/tmp/", "/dev/shm/")  # replaced by empty tmpfs anyway
         hide = [os.path.realpath(p) for p in cfg.hide if os.path.exists(p)]
+        keep = [p for p in _tmp_paths_to_keep() if not any(p == h or p.startswith(h + "/") for h in hide)]
         hide = [p for p in hide if not (use_ns and p.startswith(scratch))]
         spec = {"uid": cfg.uid, "workdir": workdir, "namespaces": use_ns, "hide": hide,
                 "expose": _paths_to_expose() if use_ns else [], "env": sandbox_env(workdir),
+                "keep_in_tmp": keep if use_ns else [],
                 "limits": {k: getattr(lim, k) for k in ("memory_mb", "cpu_seconds", "processes", "file_mb",
                                                         "open_files")}}
         req_r, req_w = os.pipe()
