@@ -965,7 +965,23 @@ def _with_iterates(trace, iterates):
 
 
 # -------------------------------------------------------------------- Gamma
-class Gamma(Family):
+class _FromSufficientStats(Family):
+    """A family whose log-likelihood, score and Hessian depend on the data only
+    through a few sufficient statistics: ``_stats(x)`` computes them in one pass,
+    and ``_ll``/``_sc``/``_hs`` evaluate from them (so a numerical fit reads the
+    data once, however many iterations it takes)."""
+
+    def _loglik(self, x, p):
+        return self._ll(self._stats(x), p)
+
+    def _score(self, x, p):
+        return self._sc(self._stats(x), p)
+
+    def _hessian(self, x, p):
+        return self._hs(self._stats(x), p)
+
+
+class Gamma(_FromSufficientStats):
     r"""Gamma(shape, rate): positive reals with mean ``shape / rate``.
 
     Notes
@@ -1021,15 +1037,6 @@ class Gamma(Family):
     def _logpdf(self, x, p):
         a, b = p["shape"], p["rate"]
         return a * np.log(b) - special.gammaln(a) + special.xlogy(a - 1, x) - b * x
-
-    def _loglik(self, x, p):
-        return self._ll(self._stats(x), p)
-
-    def _score(self, x, p):
-        return self._sc(self._stats(x), p)
-
-    def _hessian(self, x, p):
-        return self._hs(self._stats(x), p)
 
     def _fisher(self, p):
         a, b = p["shape"], p["rate"]
@@ -1221,7 +1228,7 @@ class Weibull(Family):
 
 
 # --------------------------------------------------------------------- Beta
-class Beta(Family):
+class Beta(_FromSufficientStats):
     r"""Beta(shape1, shape2): proportions strictly between 0 and 1.
 
     Notes
@@ -1275,15 +1282,6 @@ class Beta(Family):
         a, b = p["shape1"], p["shape2"]
         return (a - 1) * np.log(x) + (b - 1) * np.log1p(-x) - special.betaln(a, b)
 
-    def _loglik(self, x, p):
-        return self._ll(self._stats(x), p)
-
-    def _score(self, x, p):
-        return self._sc(self._stats(x), p)
-
-    def _hessian(self, x, p):
-        return self._hs(self._stats(x), p)
-
     def _fisher(self, p):
         a, b = p["shape1"], p["shape2"]
         t = special.polygamma(1, a + b)
@@ -1316,7 +1314,7 @@ class Beta(Family):
 
 
 # -------------------------------------------------------- NegativeBinomial
-class NegativeBinomial(Family):
+class NegativeBinomial(_FromSufficientStats):
     r"""NegativeBinomial(size, mu): overdispersed counts with mean ``mu``, variance ``mu + mu**2/size``.
 
     Notes
@@ -1396,15 +1394,6 @@ class NegativeBinomial(Family):
             special.gammaln(x + r) - special.gammaln(r) - special.gammaln(x + 1.0)
             + r * np.log(r / (r + mu)) + special.xlogy(x, mu / (r + mu))
         )
-
-    def _loglik(self, x, p):
-        return self._ll(self._stats(x), p)
-
-    def _score(self, x, p):
-        return self._sc(self._stats(x), p)
-
-    def _hessian(self, x, p):
-        return self._hs(self._stats(x), p)
 
     def _fisher(self, p):
         from scipy import stats
