@@ -11,8 +11,25 @@ from ._lazy import stats
 __all__ = ["MLEResult"]
 
 
+class InformationCriteria:
+    """AIC and BIC from ``loglik``, ``n`` and ``n_params``, for every result class.
+
+    statsmodels: ``aic``/``bic``; scikit-learn: ``aic(x)``/``bic(x)``.
+    """
+
+    @property
+    def aic(self) -> float:
+        r"""Akaike information criterion :math:`2k - 2\ell(\hat\theta)`, ``k = n_params``."""
+        return 2 * self.n_params - 2 * self.loglik
+
+    @property
+    def bic(self) -> float:
+        r"""Bayesian information criterion :math:`k\log n - 2\ell(\hat\theta)`, ``k = n_params``."""
+        return self.n_params * np.log(self.n) - 2 * self.loglik
+
+
 @dataclass(frozen=True)
-class MLEResult:
+class MLEResult(InformationCriteria):
     """A maximum-likelihood fit: estimates, their uncertainty and how they were found.
 
     Attributes
@@ -77,16 +94,6 @@ class MLEResult:
     def n_params(self) -> int:
         """Number of free parameters (``Categorical(k)`` has ``k - 1``)."""
         return self.family.n_free
-
-    @property
-    def aic(self) -> float:
-        r"""Akaike information criterion :math:`2k - 2\ell(\hat\theta)`."""
-        return 2 * self.n_params - 2 * self.loglik
-
-    @property
-    def bic(self) -> float:
-        r"""Bayesian information criterion :math:`k\log n - 2\ell(\hat\theta)`."""
-        return self.n_params * np.log(self.n) - 2 * self.loglik
 
     # ------------------------------------------------------------ intervals
     def conf_int(self, level: float = 0.95) -> dict:

@@ -19,6 +19,7 @@ import numpy as np
 from scipy import special
 
 from .._lazy import linalg, optimize, stats
+from ..results import InformationCriteria
 from .._validation import as_data
 from ._common import check_count, check_level, check_positive, design_matrix, html_tables
 
@@ -87,7 +88,7 @@ class Separation:
 
 
 @dataclass(frozen=True)
-class LogisticResult:
+class LogisticResult(InformationCriteria):
     """A fitted logistic regression. Same public names as :class:`mlekit.MLEResult`.
 
     Attributes
@@ -160,15 +161,6 @@ class LogisticResult:
         """Coefficients as an array, in the order of ``cov_names``."""
         return np.array([self.params[k] for k in self.cov_names])
 
-    @property
-    def aic(self) -> float:
-        r"""Akaike information criterion :math:`2p - 2\ell(\hat\beta)`. statsmodels: ``aic``."""
-        return 2 * self.n_params - 2 * self.loglik
-
-    @property
-    def bic(self) -> float:
-        r"""Bayesian information criterion :math:`p\log n - 2\ell(\hat\beta)`. statsmodels: ``bic``."""
-        return self.n_params * np.log(self.n) - 2 * self.loglik
 
     @property
     def zvalues(self) -> dict:

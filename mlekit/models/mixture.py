@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..results import InformationCriteria
 from ._common import check_count, check_positive, design_matrix, html_tables
 
 __all__ = ["MixtureResult", "MixtureStart", "MixtureTrace", "gaussian_mixture"]
@@ -71,7 +72,7 @@ class MixtureTrace:
 
 
 @dataclass(frozen=True)
-class MixtureResult:
+class MixtureResult(InformationCriteria):
     """A fitted Gaussian mixture. Same public names as :class:`mlekit.MLEResult` where they apply.
 
     Attributes
@@ -123,15 +124,6 @@ class MixtureResult:
         d, k = self.dim, self.k
         return (k - 1) + k * d + k * d * (d + 1) // 2
 
-    @property
-    def aic(self) -> float:
-        r"""Akaike information criterion :math:`2m - 2\ell`. scikit-learn: ``aic(x)``."""
-        return 2 * self.n_params - 2 * self.loglik
-
-    @property
-    def bic(self) -> float:
-        r"""Bayesian information criterion :math:`m\log n - 2\ell`. scikit-learn: ``bic(x)``."""
-        return self.n_params * np.log(self.n) - 2 * self.loglik
 
     # ---------------------------------------------------------- prediction
     def _log_joint(self, x, owner):
