@@ -14,7 +14,7 @@ One :class:`Sandbox` runs one student's code. Isolation, strongest first:
 - **resource limits** (address space, CPU seconds, processes, file size, open
   files) and a **wall-clock timeout** on every request;
 - the **environment** of the instructor's shell minus anything naming the grader
-  (``*GRAD*``, ``PYTEST*``, ``JPY_*``, ``JUPYTER*``), with ``HOME`` the working
+  (``*GRAD*``, ``PYTEST*``, ``JPY_*``, ``JUPYTER*``, ``MLEKIT_*``), with ``HOME`` the working
   directory: a student's code sees what a local run sees.
 """
 
@@ -39,9 +39,10 @@ CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 1, 2, 4, 4096, 8192, 16384, 1 << 18
 
-# variables that would tell the student's code it is being graded (MLEKIT_STUDENT_ID is set in
-# the trusted worker while test cells run, and a sandbox may be restarted from inside one)
-_ENV_DROP = re.compile(r"GRAD|PYTEST|^JPY_|^JUPYTER|^COV_|^NBVAL|^MLEKIT_STUDENT_ID$", re.IGNORECASE)
+# variables that would tell the student's code it is being graded: the course's own MLEKIT_*
+# (MLEKIT_STUDENT_ID is set in the trusted worker while test cells run, and a sandbox may be
+# restarted from inside one; ./tasks test sets MLEKIT_BOOK_BUILD_STATUS) and the test tools'
+_ENV_DROP = re.compile(r"GRAD|PYTEST|^JPY_|^JUPYTER|^COV_|^NBVAL|^MLEKIT_", re.IGNORECASE)
 
 
 class SandboxDied(RuntimeError):
