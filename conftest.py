@@ -2,9 +2,9 @@
 
 ``./tasks test`` runs pytest on two workers (pytest-xdist, ``--dist loadgroup``).
 Tests that share expensive state must land on the same worker, so they are
-grouped here (the chapters run under nbval in a separate, single-process pytest
-run: nbval's cells report node ids that xdist's grouping cannot see):
+grouped here:
 
+- a chapter under nbval: its cells run in order in one kernel;
 - the exercise pipeline: one nbgrader run per assignment is shared by that
   assignment's tests;
 - the adversarial autograder suite: one grading run shared by the module;
@@ -25,13 +25,16 @@ from __future__ import annotations
 import re
 
 # Work units in the order they are handed out: longest first (measured with
-# --durations on two workers; wall seconds on an otherwise idle 2-core machine).
+# --durations on two workers; wall seconds on an otherwise idle 2-core machine),
+# except the browser tests, which read the book that ./tasks test builds beside
+# pytest (about 1-2 minutes): they come once that has most likely finished.
 _FIRST = (
-    "autograder-adversarial",  # ~60 s grading run + ~20 s feedback test
-    "browser",  # ~120 page checks, ~90 s
-    "tests/autograder/test_postgres.py::",  # ~45 s: PostgreSQL, nbgrader, three gradings
-    "exercise:",  # ~25-40 s per assignment
+    "autograder-adversarial",  # ~40 s grading run + ~10 s feedback test
+    "tests/autograder/test_postgres.py::",  # ~10 s: PostgreSQL, nbgrader, three gradings
+    "exercise:",  # ~15-25 s per assignment
+    "browser",  # ~120 page checks, ~50 s
     "tests/autograder/test_scale.py::",  # ~25 s: 56 submissions on two sandboxes
+    "chapters/",  # nbval, ~3-5 s per chapter
 )
 
 _ASSIGNMENT = re.compile(r"\[(ps\d\d_[a-z0-9_]+)(?:-[^\]]*)?\]$")
@@ -41,6 +44,8 @@ def group_of(nodeid: str) -> str | None:
     """The work unit a test id belongs to, or None for a test that shares nothing."""
     nodeid = nodeid.split("@", 1)[0]  # in case xdist ever appends its own group again
     path = nodeid.split("::", 1)[0]
+    if path.endswith(".ipynb"):
+        return path  # nbval: every cell of a notebook runs in order in one kernel
     if path.startswith("tests/browser/"):
         return "browser"
     if path == "tests/autograder/test_adversarial.py":

@@ -23,6 +23,7 @@ import http.server
 import os
 import shutil
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -118,9 +119,30 @@ class _Server(http.server.ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+# ``./tasks test`` builds the book while the other tests run and names here a file
+# that receives the build's exit status when it ends; the browser tests wait for it.
+BOOK_STATUS = os.environ.get("MLEKIT_BOOK_BUILD_STATUS")
+BOOK_WAIT_S = 900  # the book builds in about 1-2 minutes; this only bounds a hang
+
+
+def _wait_for_book_build() -> None:
+    if not BOOK_STATUS:
+        return
+    status_file = Path(BOOK_STATUS)
+    deadline = time.monotonic() + BOOK_WAIT_S
+    while not status_file.is_file():
+        if time.monotonic() > deadline:
+            pytest.fail(f"the book build did not finish within {BOOK_WAIT_S} s", pytrace=False)
+        time.sleep(0.5)
+    status = status_file.read_text().strip()
+    if status != "0":
+        pytest.fail(f"the book build failed (exit status {status}); its log follows the test report", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def site_url():
     """Base URL (ending in '/') of ``_build/html`` served on 127.0.0.1 at a free port."""
+    _wait_for_book_build()
     if not (SITE / "index.html").is_file():
         pytest.fail(
             f"the built book is missing ({SITE.relative_to(ROOT)}/index.html): "
