@@ -182,7 +182,26 @@ def feedback_students(variants) -> set:
 
 
 @pytest.fixture(scope="session")
-def graded_runs(tmp_path_factory):
+def _alembic_head_once():
+    """Ask nbgrader's ``alembic heads`` subprocess once per test process.
+
+    nbgrader stamps every new gradebook with the schema version it gets from a fresh
+    ``alembic heads`` subprocess (about 2 s: it imports nbgrader). The answer is a
+    constant of the installed nbgrader, and each assignment's pipeline run makes a
+    new gradebook, so the tests reuse the first answer; the gradebooks are the same.
+    """
+    import functools
+
+    import nbgrader.api
+
+    original = nbgrader.api.get_alembic_version
+    nbgrader.api.get_alembic_version = functools.cache(original)
+    yield
+    nbgrader.api.get_alembic_version = original
+
+
+@pytest.fixture(scope="session")
+def graded_runs(tmp_path_factory, _alembic_head_once):
     """``get(assignment)``: the pipeline run of an assignment, made once per session.
 
     Submissions: ``reference`` (the instructor's solution), ``release`` (the
