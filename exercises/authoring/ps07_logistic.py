@@ -49,7 +49,7 @@ cells = [
     ),
     md(
         r"""
-        ## (a) The log-likelihood — 3 points
+        ## (a) The log-likelihood — 2 points
 
         Write `log_likelihood(beta, X, y)`. For large $|\eta|$, `np.log(1 + np.exp(eta))` overflows
         ($e^{710} = \infty$): use `np.logaddexp(0, eta)`, which computes $\log(e^0 + e^\eta)$ safely.
@@ -68,9 +68,9 @@ cells = [
     ),
     tests(
         "a_loglik_values",
-        2,
+        1,
         f"""
-        # (a) the value of the log-likelihood [2 points]
+        # (a) the value of the log-likelihood [1 point]
         import numpy as np
         from scipy import special
         from mlekit import grading
@@ -183,20 +183,37 @@ cells = [
     ),
     md(
         r"""
-        ## (c) Newton–Raphson — 2 points
+        ## (c) Newton–Raphson — 3 points
 
         Write `fit_logistic(X, y)` returning $\hat\beta$: start at $\beta = 0$ and repeat
         $\beta \leftarrow \beta + (X^\top W X)^{-1} \nabla\ell(\beta)$, with $W = \mathrm{diag}\{p_i(1-p_i)\}$
         (use `np.linalg.solve`, not an inverse), until the step is below $10^{-10}$ (at most 50 steps).
+        Before iterating, check the input and raise a `ValueError` with a clear message when `X` is not a 2-D
+        array of finite numbers with at least one row, when `y` does not have one entry per row of `X`, or when
+        `y` holds anything other than 0 and 1.
         """
     ),
     solution(
         "c_fit_answer",
         '''
         def fit_logistic(X, y):
-            """Maximum-likelihood coefficients of a logistic regression, by Newton-Raphson."""
+            """Maximum-likelihood coefficients of a logistic regression, by Newton-Raphson.
+
+            Raises
+            ------
+            ValueError
+                If ``X`` is not a non-empty 2-D array of finite numbers, ``y`` does not have one
+                entry per row of ``X``, or ``y`` holds values other than 0 and 1.
+            """
             ### BEGIN SOLUTION
             X = np.asarray(X, dtype=float)
+            y = np.asarray(y, dtype=float)
+            if X.ndim != 2 or X.shape[0] == 0 or not np.all(np.isfinite(X)):
+                raise ValueError("fit_logistic: X must be a 2-D array of finite numbers with at least one row")
+            if y.shape != (X.shape[0],):
+                raise ValueError(f"fit_logistic: X has {X.shape[0]} rows but y has shape {y.shape}; they must match")
+            if not np.all((y == 0) | (y == 1)):
+                raise ValueError("fit_logistic: y must hold only 0 and 1")
             beta = np.zeros(X.shape[1])
             for _ in range(50):
                 p = special.expit(X @ beta)
@@ -247,6 +264,26 @@ cells = [
         check(cases(1704, 1))
         ### BEGIN HIDDEN TESTS
         check(cases(1705, 12))
+        ### END HIDDEN TESTS
+        """,
+    ),
+    tests(
+        "c_fit_bad_input",
+        1,
+        """
+        # (c) bad input [1 point]
+        import numpy as np
+        from mlekit import grading
+
+        X = np.column_stack([np.ones(6), np.array([-1.5, -0.5, 0.0, 0.5, 1.0, 2.0])])
+        grading.check_raises(fit_logistic, [("a 2 in y", (X, np.array([0, 1, 2, 1, 1, 0])))], name="fit_logistic")
+        ### BEGIN HIDDEN TESTS
+        y = np.array([0, 1, 0, 1, 1, 0])
+        bad = [("y coded 1/2 instead of 0/1", (X, y + 1)), ("a -1 in y", (X, np.array([0, 1, -1, 1, 1, 0]))),
+               ("a fraction in y", (X, np.array([0, 1, 0.5, 1, 1, 0]))), ("y shorter than X", (X, y[:5])),
+               ("a single y for six rows", (X, np.array([1]))), ("a NaN in X", (np.where(X == 0.5, np.nan, X), y)),
+               ("an infinity in X", (np.where(X == 2.0, np.inf, X), y)), ("no observations", (np.empty((0, 2)), np.array([])))]
+        grading.check_raises(fit_logistic, bad, name="fit_logistic")
         ### END HIDDEN TESTS
         """,
     ),

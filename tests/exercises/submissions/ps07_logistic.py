@@ -28,12 +28,17 @@ def gradient(beta, X, y):
         lost={"b_gradient_values": 2, "b_gradient_derivative": 1, "c_fit_values": 2},
         messages={"b_gradient_values": "your gradient has the wrong sign", "b_gradient_derivative": "wrong sign"},
     ),
-    # A single Newton step from zero: close, not converged.
+    # A single Newton step from zero: close, not converged (the input checks are right).
     "one_newton_step": dict(
         answers={
             "c_fit_answer": '''
 def fit_logistic(X, y):
     X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if X.ndim != 2 or X.shape[0] == 0 or not np.all(np.isfinite(X)) or y.shape != (X.shape[0],):
+        raise ValueError("fit_logistic: X must be a finite 2-D array with one row per entry of y")
+    if not np.all((y == 0) | (y == 1)):
+        raise ValueError("fit_logistic: y must hold only 0 and 1")
     beta = np.zeros(X.shape[1])
     p = special.expit(X @ beta)
     info = X.T @ (X * (p * (1 - p))[:, None])
@@ -42,5 +47,25 @@ def fit_logistic(X, y):
         },
         lost={"c_fit_values": 2},
         messages={"c_fit_values": "fit_logistic: expected"},
+    ),
+    # The right Newton iterations with no input checks: a 2 in y gives numbers, not a ValueError.
+    "fit_without_validation": dict(
+        answers={
+            "c_fit_answer": '''
+def fit_logistic(X, y):
+    X = np.asarray(X, dtype=float)
+    beta = np.zeros(X.shape[1])
+    for _ in range(50):
+        p = special.expit(X @ beta)
+        info = X.T @ (X * (p * (1 - p))[:, None])
+        step = np.linalg.solve(info, gradient(beta, X, y))
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    return beta
+''',
+        },
+        lost={"c_fit_bad_input": 1},
+        messages={"c_fit_bad_input": "expected a ValueError"},
     ),
 }
