@@ -61,7 +61,7 @@ cells = [
         from scipy import special, stats
         """
     ),
-    md("## (a) The log-likelihood — 3 points\n\nWrite `mixture_loglik(x, w, mu, sigma2)` (arrays `w`, `mu`, `sigma2` of length $k$)."),
+    md("## (a) The log-likelihood — 2 points\n\nWrite `mixture_loglik(x, w, mu, sigma2)` (arrays `w`, `mu`, `sigma2` of length $k$)."),
     solution(
         "a_loglik_answer",
         '''
@@ -76,9 +76,9 @@ cells = [
     ),
     tests(
         "a_loglik_values",
-        2,
+        1,
         f"""
-        # (a) the mixture log-likelihood [2 points]
+        # (a) the mixture log-likelihood [1 point]
         import numpy as np
         from scipy import special, stats
         from mlekit import grading
@@ -243,19 +243,41 @@ cells = [
     ),
     md(
         r"""
-        ## (d) EM — 2 points
+        ## (d) EM — 3 points
 
         Write `em(x, w, mu, sigma2)`: from the given start, alternate your `e_step` and `m_step` until the
         log-likelihood increases by less than $10^{-10} N$ (at most 5000 steps), and return `(w, mu, sigma2)`.
+        Before iterating, check the input and raise a `ValueError` with a clear message when `x` is empty or
+        holds NaN or infinity, when `w`, `mu` and `sigma2` are not three arrays of the same length $k \ge 1$,
+        when there are more components than observations ($k > N$), or when the start is not finite or has a
+        weight or a variance $\le 0$.
         """
     ),
     solution(
         "d_em_answer",
         '''
         def em(x, w, mu, sigma2):
-            """EM for a 1-D normal mixture from the start (w, mu, sigma2); returns the fitted (w, mu, sigma2)."""
+            """EM for a 1-D normal mixture from the start (w, mu, sigma2); returns the fitted (w, mu, sigma2).
+
+            Raises
+            ------
+            ValueError
+                If ``x`` is empty or not finite, ``w``, ``mu`` and ``sigma2`` are not of one length
+                k >= 1, k > len(x), or the start is not finite or has a weight or variance <= 0.
+            """
             ### BEGIN SOLUTION
             x = np.asarray(x, dtype=float)
+            w, mu, sigma2 = (np.asarray(v, dtype=float) for v in (w, mu, sigma2))
+            if x.ndim != 1 or x.size == 0 or not np.all(np.isfinite(x)):
+                raise ValueError("em: x must be a non-empty 1-D array of finite numbers")
+            k = w.size
+            if k == 0 or not w.shape == mu.shape == sigma2.shape == (k,):
+                raise ValueError("em: w, mu and sigma2 must be 1-D arrays of the same length k >= 1")
+            if k > x.size:
+                raise ValueError(f"em: k = {k} components but only {x.size} observations")
+            if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(w)) and np.all(w > 0)
+                    and np.all(np.isfinite(sigma2)) and np.all(sigma2 > 0)):
+                raise ValueError("em: the start must be finite, with weights > 0 and variances > 0")
             old = mixture_loglik(x, w, mu, sigma2)
             for _ in range(5000):
                 w, mu, sigma2 = m_step(x, e_step(x, w, mu, sigma2))
@@ -310,6 +332,28 @@ cells = [
         grading.check_values(em_from_start, reference, cases(1804, 1), name="em", signature=("x",), rtol=1e-4, atol=1e-4)
         ### BEGIN HIDDEN TESTS
         grading.check_values(em_from_start, reference, cases(1805, 6), name="em", signature=("x",), rtol=1e-4, atol=1e-4)
+        ### END HIDDEN TESTS
+        """,
+    ),
+    tests(
+        "d_em_bad_input",
+        1,
+        """
+        # (d) bad input [1 point]
+        import numpy as np
+        from mlekit import grading
+
+        x = np.array([-1.0, -0.5, 0.2, 3.0, 3.5, 4.1])
+        w, mu, s2 = np.array([0.5, 0.5]), np.array([0.0, 3.0]), np.array([1.0, 1.0])
+        grading.check_raises(em, [("a NaN in x", (np.array([-1.0, np.nan, 0.2, 3.0]), w, mu, s2))], name="em")
+        ### BEGIN HIDDEN TESTS
+        bad = [("empty data", (np.array([]), w, mu, s2)), ("an infinity in x", (np.array([0.0, np.inf, 3.0]), w, mu, s2)),
+               ("no components (k = 0)", (x, np.array([]), np.array([]), np.array([]))),
+               ("three means for two weights", (x, w, np.array([0.0, 1.5, 3.0]), s2)),
+               ("more components than observations (k = 3, N = 2)", (x[:2], np.full(3, 1 / 3), np.array([-1.0, 0.0, 1.0]), np.ones(3))),
+               ("a zero weight", (x, np.array([0.0, 1.0]), mu, s2)), ("a negative variance", (x, w, mu, np.array([1.0, -1.0]))),
+               ("a zero variance", (x, w, mu, np.array([0.0, 1.0]))), ("a NaN mean", (x, w, np.array([0.0, np.nan]), s2))]
+        grading.check_raises(em, bad, name="em")
         ### END HIDDEN TESTS
         """,
     ),

@@ -44,4 +44,23 @@ def m_step(x, r):
         lost={"c_mstep_values": 2, "d_em_values": 2},
         messages={"c_mstep_values": "you divided the variances by N_j - 1"},
     ),
+    # The right EM loop with no input checks: a NaN in x runs all 5000 steps on nan and returns nan.
+    "em_without_validation": dict(
+        answers={
+            "d_em_answer": '''
+def em(x, w, mu, sigma2):
+    x = np.asarray(x, dtype=float)
+    old = mixture_loglik(x, w, mu, sigma2)
+    for _ in range(5000):
+        w, mu, sigma2 = m_step(x, e_step(x, w, mu, sigma2))
+        new = mixture_loglik(x, w, mu, sigma2)
+        if new - old < 1e-10 * x.size:
+            break
+        old = new
+    return w, mu, sigma2
+''',
+        },
+        lost={"d_em_bad_input": 1},
+        messages={"d_em_bad_input": "expected a ValueError"},
+    ),
 }
