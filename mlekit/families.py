@@ -108,6 +108,12 @@ class Param:
         return f"{left}{self.lower:g}, {self.upper:g}{right}"
 
     def contains(self, v, *, interior: bool = False) -> bool:
+        if isinstance(v, float):
+            # plain comparisons for a scalar (NaN compares False, as in NumPy): 0.2 us
+            # instead of 5 us (measured), and a numerical fit asks ~16 times
+            lo_ok = v > self.lower if (self.lower_open or interior) else v >= self.lower
+            hi_ok = v < self.upper if (self.upper_open or interior) else v <= self.upper
+            return bool(lo_ok and hi_ok)
         v = np.asarray(v)
         lo_ok = v > self.lower if (self.lower_open or interior) else v >= self.lower
         hi_ok = v < self.upper if (self.upper_open or interior) else v <= self.upper
@@ -918,8 +924,13 @@ _SUB = 20_000  # starting values come from a sub-sample of at most ~this many po
 
 
 def _sub(x: np.ndarray) -> np.ndarray:
-    """An evenly spaced sub-sample, for starting values only (never for the estimate)."""
-    return x[:: max(1, x.size // _SUB)]
+    """An evenly spaced sub-sample, for starting values only (never for the estimate).
+
+    Copied to contiguous memory: ``np.mean``/``np.var`` over the strided view gather
+    one cache line per value on every pass (measured at N = 1e6: ~175 us for both,
+    against ~100 us with one gather into a copy; the sums are the same to the bit).
+    """
+    return np.ascontiguousarray(x[:: max(1, x.size // _SUB)])
 
 
 def _profile_newton_log(lp, d1, d2, t0, *, tol=1e-11, max_iter=100):
@@ -942,6 +953,17 @@ def _profile_newton_log(lp, d1, d2, t0, *, tol=1e-11, max_iter=100):
         return np.array([[t * t * d2(t) + t * d1(t)]])
 
     return newton_raphson(L, S, H, np.array([np.log(t0)]), tol=tol, max_iter=max_iter)
+
+
+def _trigamma(a):
+    r""":math:`\psi_1(a)`, bitwise equal to ``special.polygamma(1, a)``.
+
+    ``polygamma(1, a)`` is a Python wrapper computing ``(-1.0)**2 * gamma(2.0) *
+    zeta(2, a)`` (exact factors of 1) plus a discarded digamma; calling ``zeta``
+    directly costs ~1 us instead of ~9 us (measured), which matters for the Hessians
+    evaluated a dozen times per fit on O(1) sufficient statistics.
+    """
+    return special.zeta(2.0, a)
 
 
 def _log_minus_digamma(a: float) -> float:
@@ -1028,7 +1050,7 @@ class Gamma(_FromSufficientStats):
     def _hs(s, p):
         n = s[0]
         a, b = p["shape"], p["rate"]
-        return n * np.array([[-special.polygamma(1, a), 1 / b], [1 / b, -a / b**2]])
+        return n * np.array([[-_trigamma(a), 1 / b], [1 / b, -a / b**2]])
 
     def _objective(self, x):
         s = self._stats(x)
@@ -1040,10 +1062,11 @@ class Gamma(_FromSufficientStats):
 
     def _fisher(self, p):
         a, b = p["shape"], p["rate"]
-        return np.array([[special.polygamma(1, a), -1 / b], [-1 / b, a / b**2]])
+        return np.array([[_trigamma(a), -1 / b], [-1 / b, a / b**2]])
 
     def _start(self, x):
-        m, v = float(np.mean(_sub(x))), float(np.var(_sub(x)))
+        xs = _sub(x)
+        m, v = float(np.mean(xs)), float(np.var(xs))
         v = v if v > 0 else m * m
         return {"shape": m * m / v, "rate": m / v}
 
@@ -1067,7 +1090,7 @@ class Gamma(_FromSufficientStats):
         a0 = (3 - c + np.sqrt((c - 3) ** 2 + 24 * c)) / (12 * c)  # Minka (2002)
         lp = lambda a: float(self._ll(s, {"shape": a, "rate": a / m}))  # noqa: E731
         d1 = lambda a: n * (_log_minus_digamma(a) - c)  # noqa: E731
-        d2 = lambda a: n * (1 / a - special.polygamma(1, a))  # noqa: E731
+        d2 = lambda a: n * (1 / a - _trigamma(a))  # noqa: E731
         tr = _profile_newton_log(lp, d1, d2, a0)
         a = np.exp(tr.iterates[:, 0])
         tr = _with_iterates(tr, np.column_stack([a, a / m]))
@@ -1284,8 +1307,8 @@ class Beta(_FromSufficientStats):
 
     def _fisher(self, p):
         a, b = p["shape1"], p["shape2"]
-        t = special.polygamma(1, a + b)
-        return np.array([[special.polygamma(1, a) - t, -t], [-t, special.polygamma(1, b) - t]])
+        t = _trigamma(a + b)
+        return np.array([[_trigamma(a) - t, -t], [-t, _trigamma(b) - t]])
 
     def _start(self, x):
         xs = _sub(x)
@@ -1375,7 +1398,7 @@ class NegativeBinomial(_FromSufficientStats):
     def _hs(t, p):
         k, c, n, S, _ = t
         r, mu = p["size"], p["mu"]
-        h_rr = _dot(c, special.polygamma(1, k + r)) - n * special.polygamma(1, r) + n / r - n / (r + mu) - (n * mu - S) / (r + mu) ** 2
+        h_rr = _dot(c, _trigamma(k + r)) - n * _trigamma(r) + n / r - n / (r + mu) - (n * mu - S) / (r + mu) ** 2
         h_rm = (S - n * mu) / (r + mu) ** 2
         h_mm = -S / mu**2 + (S + n * r) / (r + mu) ** 2
         return np.array([[h_rr, h_rm], [h_rm, h_mm]])
@@ -1402,8 +1425,8 @@ class NegativeBinomial(_FromSufficientStats):
         q = r / (r + mu)
         top = int(stats.nbinom.isf(1e-17, r, q)) + 10
         k = np.arange(top + 1, dtype=float)
-        e = _dot(stats.nbinom.pmf(k, r, q), special.polygamma(1, k + r))
-        i_rr = special.polygamma(1, r) - e - mu / (r * (r + mu))
+        e = _dot(stats.nbinom.pmf(k, r, q), _trigamma(k + r))
+        i_rr = _trigamma(r) - e - mu / (r * (r + mu))
         return np.array([[i_rr, 0.0], [0.0, r / (mu * (r + mu))]])
 
     def _start(self, x):
@@ -1425,7 +1448,7 @@ class NegativeBinomial(_FromSufficientStats):
             )
         lp = lambda r: float(self._ll(t, {"size": r, "mu": m}))  # noqa: E731
         d1 = lambda r: _dot(c, special.digamma(k + r)) - n * special.digamma(r) + n * np.log(r / (r + m))  # noqa: E731
-        d2 = lambda r: _dot(c, special.polygamma(1, k + r)) - n * special.polygamma(1, r) + n * m / (r * (r + m))  # noqa: E731
+        d2 = lambda r: _dot(c, _trigamma(k + r)) - n * _trigamma(r) + n * m / (r * (r + m))  # noqa: E731
         tr = _profile_newton_log(lp, d1, d2, m * m / (var - m))
         rs = np.exp(tr.iterates[:, 0])
         tr = _with_iterates(tr, np.column_stack([rs, np.full(rs.size, m)]))
@@ -1528,7 +1551,7 @@ class StudentT(Family):
         h_ss = n / s2 - (v + 1) / s2 * (S_r2D + 2 * s2 * v * S_r2D2)
         h_sv = (S_r4D2 - s2 * S_r2D2) / s
         h_vv = 0.5 * (
-            n * (0.5 * special.polygamma(1, (v + 1) / 2) - 0.5 * special.polygamma(1, v / 2) + 1 / v**2 + 1 / v)
+            n * (0.5 * _trigamma((v + 1) / 2) - 0.5 * _trigamma(v / 2) + 1 / v**2 + 1 / v)
             - s2 * float(np.sum(iD))
             - (S_r2D + v * (v + 1) * s2 * S_r2D2) / v**2
         )
@@ -1539,7 +1562,7 @@ class StudentT(Family):
         i_mm = (v + 1) / ((v + 3) * s * s)
         i_ss = 2 * v / ((v + 3) * s * s)
         i_sv = -2 / (s * (v + 1) * (v + 3))
-        i_vv = 0.25 * (special.polygamma(1, v / 2) - special.polygamma(1, (v + 1) / 2)) - (v + 5) / (2 * v * (v + 1) * (v + 3))
+        i_vv = 0.25 * (_trigamma(v / 2) - _trigamma((v + 1) / 2)) - (v + 5) / (2 * v * (v + 1) * (v + 3))
         return np.array([[i_mm, 0, 0], [0, i_ss, i_sv], [0, i_sv, i_vv]])
 
     def _diagnose(self, params):
