@@ -369,7 +369,9 @@ def _generic(family, x, method, start, opts, objective, *, label=None, scipy_met
         else:
             trace = _opt.scipy_minimize(L, S, eta0, hessian=H, method=scipy_method, **opts)
     # one call per parameter on its column (not one per iterate and parameter); same values
-    iterates = np.column_stack([t[0](col) for t, col in zip(tr, trace.iterates.T)])
+    iterates = np.empty_like(trace.iterates)
+    for i, t in enumerate(tr):
+        iterates[:, i] = t[0](trace.iterates[:, i])
     from dataclasses import replace
 
     trace = replace(trace, iterates=iterates)
