@@ -93,7 +93,7 @@ def _check_inputs(owner, funcs, x0, tol, max_iter):
         x = None
     if x is None or x.size == 0:
         raise ValueError(f"{owner}: x0 must be a non-empty 1-D vector of numbers, got {x0!r}.")
-    if not np.all(np.isfinite(x)):
+    if not np.isfinite(x).all():
         raise ValueError(f"{owner}: x0 must be finite, got {x0!r}.")
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not (tol > 0 and np.isfinite(tol)):
         raise ValueError(f"{owner}: tol must be a positive finite number, got {tol!r}.")
@@ -129,6 +129,12 @@ def _small(g, l, tol) -> bool:
 _EPS = float(np.finfo(float).eps)
 
 
+def _norm(g) -> float:
+    # what np.linalg.norm computes for a real vector (sqrt of g.dot(g)), without its
+    # argument handling: the same value, ~3x cheaper on a short vector (measured)
+    return math.sqrt(g.dot(g))
+
+
 def _trace(xs, ls, gs, steps, converged, message, method):
     return OptimizeTrace(
         iterates=np.array(xs),
@@ -147,7 +153,7 @@ def _start(owner, loglik, score, x, tol):
     if not np.isfinite(l0):
         raise ValueError(f"{owner}: the log-likelihood at the start x0 = {x.tolist()} is not finite ({l0}); choose another start.")
     g0 = _eval_vec(score, x, x.size, owner, "score")
-    if not np.all(np.isfinite(g0)):
+    if not np.isfinite(g0).all():
         raise ValueError(f"{owner}: the score at the start x0 = {x.tolist()} is not finite; choose another start.")
     return l0, g0
 
@@ -198,7 +204,7 @@ def newton_raphson(
     x = _check_inputs(owner, {"loglik": loglik, "score": score, "hessian": hessian}, x0, tol, max_iter)
     d = x.size
     l, g = _start(owner, loglik, score, x, tol)
-    xs, ls, gs, steps = [x.copy()], [l], [float(np.linalg.norm(g))], []
+    xs, ls, gs, steps = [x.copy()], [l], [_norm(g)], []
     damped = 0
     for _ in range(max_iter):
         if _small(g, l, tol):
@@ -236,7 +242,7 @@ def newton_raphson(
                 g_new = _eval_vec(score, x_new, d, owner, "score")
                 if np.isfinite(g_new).all():
                     x, l, g = x_new, max(l_new, l), g_new
-                    xs.append(x.copy()), ls.append(l), gs.append(float(np.linalg.norm(g))), steps.append(1.0)
+                    xs.append(x.copy()), ls.append(l), gs.append(_norm(g)), steps.append(1.0)
             note = f"; {damped} damped step(s) where the Hessian was not negative definite" if damped else ""
             return _trace(
                 xs, ls, gs, steps, True,
@@ -261,7 +267,7 @@ def newton_raphson(
             return _trace(xs, ls, gs, steps, ok, msg, "newton")
         x, l = x_new, l_new
         g = _eval_vec(score, x, d, owner, "score")
-        xs.append(x.copy()), ls.append(l), gs.append(float(np.linalg.norm(g))), steps.append(t)
+        xs.append(x.copy()), ls.append(l), gs.append(_norm(g)), steps.append(t)
         if not np.isfinite(g).all():
             return _trace(xs, ls, gs, steps, False, f"stopped: the score is not finite at x = {x.tolist()}", "newton")
     if _small(g, l, tol):
@@ -318,7 +324,7 @@ def gradient_ascent(
             raise ValueError(f"{owner}: {name} must be a number in ({lo}, {hi}), got {v!r}.")
     d = x.size
     l, g = _start(owner, loglik, score, x, tol)
-    xs, ls, gs, steps = [x.copy()], [l], [float(np.linalg.norm(g))], []
+    xs, ls, gs, steps = [x.copy()], [l], [_norm(g)], []
     t = float(step)
     for _ in range(max_iter):
         if _small(g, l, tol):
@@ -341,7 +347,7 @@ def gradient_ascent(
                 return _trace(xs, ls, gs, steps, ok, msg, "gradient")
         x, l = x_new, l_new
         g = _eval_vec(score, x, d, owner, "score")
-        xs.append(x.copy()), ls.append(l), gs.append(float(np.linalg.norm(g))), steps.append(t)
+        xs.append(x.copy()), ls.append(l), gs.append(_norm(g)), steps.append(t)
         if not np.all(np.isfinite(g)):
             return _trace(xs, ls, gs, steps, False, f"stopped: the score is not finite at x = {x.tolist()}", "gradient")
         t = min(2.0 * t, 1e12)
