@@ -101,6 +101,19 @@ def _error_text(cell) -> str:
     return "\n".join(out)
 
 
+def kernel_start_race(result: dict) -> bool:
+    """Did grading fail only because a kernel died at start-up over a taken TCP port?
+
+    jupyter_client picks free ports for a new kernel and the kernel binds them a
+    moment later; another process can take one in between (jupyter/jupyter_client#154)
+    and the kernel dies before running a cell. ``./tasks test`` starts many kernels
+    at once (book build, nbval, nbgrader), so this happens now and then: a fault of
+    the machine, not of the submission, and the pipeline grades again, once.
+    """
+    text = result.get("error", "") + result.get("log", "")
+    return "Address already in use" in text and "Kernel died before replying to kernel_info" in text
+
+
 def run_pipeline(tmp: Path, assignment: str, submissions: dict, *, feedback: bool = True,
                  feedback_for: set | None = None) -> Run:
     """Generate, 'collect' (write submitted/), autograde and give feedback; read the gradebook.
@@ -138,6 +151,8 @@ def run_pipeline(tmp: Path, assignment: str, submissions: dict, *, feedback: boo
         (dest / "timestamp.txt").write_text("2026-11-29 06:00:00.000000 UTC")
 
     result = api.autograde(assignment, "*")  # one nbgrader run for every submission
+    if not result["success"] and kernel_start_race(result):
+        result = api.autograde(assignment, "*", force=True)  # once: see kernel_start_race
     assert result["success"], result.get("error", "") + result.get("log", "")
     if feedback:
         excluded = sorted(set(submissions) - set(feedback_for)) if feedback_for is not None else []
