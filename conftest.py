@@ -24,16 +24,19 @@ from __future__ import annotations
 
 import re
 
-# Work units in the order they are handed out: longest first (measured with
-# --durations on two workers; wall seconds on an otherwise idle 2-core machine),
-# except the browser tests, which read the book that ./tasks test builds beside
-# pytest (about 1-2 minutes): they come once that has most likely finished.
+# Work units in the order they are handed out. The book builds beside pytest for the
+# first minute or two (./tasks test) and starts a Jupyter kernel per chapter; kernels
+# started at the same time race for TCP ports (jupyter/jupyter_client#154), so the
+# kernel-free work comes first (the autograder runs student code in its own sandboxes,
+# not in kernels), then the kernel-heavy exercise pipelines and nbval, and the browser
+# tests, which need the built book. Wall seconds on an otherwise idle 2-core machine.
 _FIRST = (
     "autograder-adversarial",  # ~40 s grading run + ~10 s feedback test
-    "tests/autograder/test_postgres.py::",  # ~10 s: PostgreSQL, nbgrader, three gradings
-    "exercise:",  # ~15-25 s per assignment
+    "tests/autograder/test_postgres.py::",  # ~10-25 s: PostgreSQL, three gradings
+    "tests/autograder/test_scale.py::",  # ~20 s: 56 submissions on two sandboxes
+    "tests/mlekit/",  # ~350 small tests, ~25 s in all
+    "exercise:",  # nbgrader, a kernel per submission: ~15-25 s per assignment
     "browser",  # ~120 page checks, ~50 s
-    "tests/autograder/test_scale.py::",  # ~25 s: 56 submissions on two sandboxes
     "chapters/",  # nbval, ~3-5 s per chapter
 )
 
