@@ -452,12 +452,25 @@ class _Work:
         self.pos = np.empty(n, dtype=bool)
 
 
+def _residual(y: np.ndarray, eta: np.ndarray, e: np.ndarray, work: _Work) -> np.ndarray:
+    """Fill ``work.rw[0]`` with ``y - p``, ``p = expit(eta)`` from ``e = exp(-|eta|)``; return ``t = 1/(1+e)``.
+
+    ``p = t`` where ``eta >= 0`` and ``e t`` elsewhere: no second exponential, no overflow.
+    """
+    t = np.add(e, 1.0, out=work.t)
+    np.reciprocal(t, out=t)
+    r = work.rw[0]
+    np.multiply(e, t, out=r)
+    np.copyto(r, t, where=np.greater_equal(eta, 0.0, out=work.pos))
+    np.subtract(y, r, out=r)
+    return t
+
+
 def _grad_hess(XT: np.ndarray, y: np.ndarray, eta: np.ndarray, e: np.ndarray, work: _Work, intercept: bool):
     """Gradient ``X'(y - p)`` and information ``X'WX`` at the linear predictor ``eta``.
 
-    With ``e = exp(-|eta|)`` and ``t = 1 / (1 + e)``: ``p = t`` where ``eta >= 0`` and
-    ``e t`` elsewhere, and ``w = p (1 - p) = e t^2``: no cancellation, no overflow,
-    and no second exponential. The weighted cross-product is a BLAS ``gemm``
+    With ``e = exp(-|eta|)`` and ``t = 1 / (1 + e)`` (:func:`_residual`),
+    ``w = p (1 - p) = e t^2``: no cancellation, no overflow. The weighted cross-product is a BLAS ``gemm``
     ``(X_b w_b) X_b'`` over blocks of ``p x 8192`` doubles that stay in cache
     (measured faster than ``syrk`` on the ``sqrt(w)``-weighted block at these
     shapes: OpenBLAS's ``syrk`` is slow for p = 10 and long blocks). With an
@@ -466,13 +479,9 @@ def _grad_hess(XT: np.ndarray, y: np.ndarray, eta: np.ndarray, e: np.ndarray, wo
     """
     p, n = XT.shape
     k = int(intercept)
-    t = np.add(e, 1.0, out=work.t)
-    np.reciprocal(t, out=t)
     rw = work.rw  # rows: residual y - p, weight w
-    r, w = rw
-    np.multiply(e, t, out=r)
-    np.copyto(r, t, where=np.greater_equal(eta, 0.0, out=work.pos))  # p = expit(eta)
-    np.subtract(y, r, out=r)
+    _, w = rw
+    t = _residual(y, eta, e, work)
     np.multiply(e, t, out=w)
     w *= t
     # One read of XT from memory: each block gives its share of X'r and X'w (one small
@@ -591,7 +600,8 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
             # The last step was below tol: quadratic convergence makes the new point accurate to
             # about tol**2. Record it; the covariance comes from the Hessian just factorized, at a
             # point less than tol away (saves one O(n p^2) Hessian).
-            grad = XT @ np.subtract(y, special.expit(eta, out=work.tmp), out=work.tmp)
+            _residual(y, eta, e, work)
+            grad = XT @ work.rw[0]
             if l2:
                 grad -= l2 * mask * beta
             iterates.append(beta.copy())
