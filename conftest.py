@@ -34,6 +34,7 @@ _FIRST = (
     "autograder-adversarial",  # ~40 s grading run + ~10 s feedback test
     "tests/autograder/test_postgres.py::",  # ~10-25 s: PostgreSQL, three gradings
     "tests/autograder/test_scale.py::",  # ~20 s: 56 submissions on two sandboxes
+    "hardened:",  # the hardened grader on every assignment: ~10-15 s per assignment
     "tests/mlekit/",  # ~350 small tests, ~25 s in all
     "exercise:",  # nbgrader, a kernel per submission: ~15-25 s per assignment
     "browser",  # ~120 page checks, ~50 s
@@ -57,6 +58,10 @@ def group_of(nodeid: str) -> str | None:
         match = _ASSIGNMENT.search(nodeid)
         if match:
             return f"exercise:{match.group(1)}"
+    if path == "tests/autograder/test_assignments.py":
+        match = _ASSIGNMENT.search(nodeid)
+        if match:
+            return f"hardened:{match.group(1)}"
     return None
 
 

@@ -56,7 +56,14 @@ MAX_COPIED_FILE = 20 * 1024 * 1024
 
 
 class CourseError(Exception):
-    """The course cannot be graded as it is; the message says what to run. Nothing was written."""
+    """The course cannot be graded as it is; the message says what to run. Nothing was written.
+
+    ``paths`` lists the files or folders the message asks to change, when there are any.
+    """
+
+    def __init__(self, message: str, paths=()):
+        super().__init__(message)
+        self.paths = list(paths)
 
 
 class CanaryFailed(Exception):
@@ -284,21 +291,30 @@ def _isolation(coursedir, options: Options, needed: list[str], hide: list[str]):
             f"autograder/README.md, 'Containers'), install Python outside private folders, or run `chmod o+x "
             f"{folders}`") from None
     exchange = coursedir._autograder_exchange
-    secrets = hide + fallback.git_dirs_of([coursedir.root] + needed)
+    # hidden tests live in the history of the repository that holds the course (and mlekit, when it is
+    # installed from that repository); the interpreter's own checkout (pyenv's) is nobody's secret
+    interpreter = tuple(os.path.realpath(p).rstrip("/") + "/" for p in {sys.prefix, sys.base_prefix})
+    packages = [p for p in needed if not (os.path.realpath(p) + "/").startswith(interpreter)]
+    repositories = fallback.git_dirs_of([coursedir.root] + packages)
+    secrets = hide + repositories + fallback.courses_in(repositories, skip=needed)
     exposed = fallback.secrets_exposed(secrets, SANDBOX_GID)
-    if os.path.isdir(exchange) and not exposed:
-        for sub in ("", "inbound"):  # students write there; a sandbox must not plant files for others
-            path = os.path.join(exchange, sub)
-            if os.path.isdir(path) and os.stat(path).st_mode & 0o002:
-                exposed.append(path)
     if exposed:
         grants.restore()
         commands = "; ".join(f"chmod 700 {p}" if os.path.isdir(p) else f"chmod 600 {p}" for p in exposed)
         raise CourseError(
             "refusing to run students' code: this kernel refuses the sandbox's namespaces (a container without "
             "CAP_SYS_ADMIN?), so the students' code would run as a plain user that can read "
-            f"{', '.join(exposed)}. Make them private for the grading ({commands}), grade on a machine without "
-            "the nbgrader exchange, or grade with namespaces (see autograder/README.md, 'Containers')")
+            f"{', '.join(exposed)}. Make them private for the grading ({commands}) or grade with namespaces "
+            "(see autograder/README.md, 'Containers')", exposed)
+    for sub in ("", "inbound"):  # students submit there; a sandbox must not plant files for others
+        path = os.path.join(exchange, sub)
+        if os.path.isdir(path) and os.stat(path).st_mode & 0o002:
+            grants.restore()
+            raise CourseError(
+                f"refusing to run students' code: this kernel refuses the sandbox's namespaces, and the nbgrader "
+                f"exchange {path} is writable by every user, so a student's code could plant a submission for "
+                "someone else. Grade on a machine (or in a container) that does not hold the exchange, or grade "
+                "with namespaces (see autograder/README.md, 'Containers')", [path])
     return False, grants
 
 

@@ -174,6 +174,23 @@ def git_dirs_of(paths) -> list[str]:
     return out
 
 
+def courses_in(repositories, skip=(), max_depth: int = 4) -> list[str]:
+    """Folders holding an ``nbgrader_config.py`` in the work trees of ``repositories`` (their ``.git``
+    paths): other courses kept in a repository the sandbox can reach (their hidden tests)."""
+    out = []
+    skip = tuple(os.path.realpath(p).rstrip("/") + "/" for p in skip)
+    for git_dir in repositories:
+        top = os.path.dirname(git_dir)
+        for folder, dirs, files in os.walk(top):
+            depth = folder[len(top):].count(os.sep)
+            dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("node_modules", "__pycache__")
+                       and not (os.path.realpath(os.path.join(folder, d)) + "/").startswith(skip)
+                       and depth < max_depth]
+            if "nbgrader_config.py" in files and folder not in out:
+                out.append(folder)
+    return out
+
+
 def remove_files_of(uid: int) -> None:
     """Delete what ``uid`` left in the host's world-writable folders, and its System V IPC objects."""
     for top in WORLD_WRITABLE:

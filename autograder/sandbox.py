@@ -120,6 +120,9 @@ def exposed_trees() -> list[str]:
         paths.update(site.getsitepackages())
     except AttributeError:  # pragma: no cover - virtualenv's old site module
         pass
+    # package folders added by .pth files (another environment's site-packages); never other sys.path
+    # entries (a legacy editable install puts the whole repository there)
+    paths.update(p for p in sys.path if p and os.path.basename(p.rstrip("/")) in ("site-packages", "dist-packages"))
     spec = importlib.util.find_spec("mlekit")
     if spec is not None and spec.submodule_search_locations:
         paths.update(spec.submodule_search_locations)
