@@ -84,6 +84,14 @@ def _files_of_module(name):
     return {origin, os.path.realpath(origin)}
 
 
+def _is_package(name):
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return False
+    return spec is not None and bool(spec.submodule_search_locations)
+
+
 def _prefixes_of_package(name):
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
@@ -125,8 +133,9 @@ class Matcher:
             if ":" in target:
                 for code in _codes_of(_object_of(target)):
                     self.codes.setdefault(code, target)
-            elif target.endswith(".*"):
-                for prefix in _prefixes_of_package(target[:-2]):
+            elif target.endswith(".*") or _is_package(target):
+                # a package stands for all of its modules (a module later split into a package stays covered)
+                for prefix in _prefixes_of_package(target.removesuffix(".*")):
                     self.prefixes.setdefault(prefix, target)
             else:
                 for path in _files_of_module(target):
