@@ -77,23 +77,27 @@ def _codes_of(obj, seen=None):
 
 
 def _files_of_module(name):
-    spec = importlib.util.find_spec(name)
+    spec = _find_spec(name)
     if spec is None or not spec.origin or not os.path.isfile(spec.origin):
         raise PolicyError(f"no module {name!r} (or it has no source file)")
     origin = spec.origin
     return {origin, os.path.realpath(origin)}
 
 
-def _is_package(name):
+def _find_spec(name):
     try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        return False
+        return importlib.util.find_spec(name)
+    except (ImportError, ValueError) as exc:
+        raise PolicyError(f"no module {name!r} ({exc})") from None
+
+
+def _is_package(name):
+    spec = _find_spec(name)
     return spec is not None and bool(spec.submodule_search_locations)
 
 
 def _prefixes_of_package(name):
-    spec = importlib.util.find_spec(name)
+    spec = _find_spec(name)
     if spec is None or not spec.submodule_search_locations:
         raise PolicyError(f"no package {name!r}")
     out = set()

@@ -208,6 +208,12 @@ def build_root(spec):
 
     mount(None, "/", None, MS_REC | MS_PRIVATE, what="make private")
     mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=0755", what="root tmpfs on")
+    # the scratch mounts first: what is exposed under /tmp (a clone in a `mktemp -d` folder) goes on top
+    scratch = spec["scratch_mb"]
+    for path, size in (("/dev/shm", scratch), ("/tmp", scratch), ("/var/tmp", max(1, scratch // 4))):
+        _makedirs(root + path)
+        mount("tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={size}m,mode=1777",
+              what="scratch tmpfs on")
     for kind, path, target in plan:
         if kind == "symlink":
             _makedirs(os.path.dirname(root + path))
@@ -224,11 +230,6 @@ def build_root(spec):
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
                          ("stderr", "/proc/self/fd/2")):
         os.symlink(target, f"{root}/dev/{name}")
-    scratch = spec["scratch_mb"]
-    for path, size in (("/dev/shm", scratch), ("/tmp", scratch), ("/var/tmp", max(1, scratch // 4))):
-        _makedirs(root + path)
-        mount("tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={size}m,mode=1777",
-              what="scratch tmpfs on")
     _makedirs(root + "/proc")
     mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, what="proc on")
     # the working folder: the assignment's data files (read-only copies), owned by the student

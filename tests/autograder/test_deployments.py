@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ASSIGNMENT, FULL, POINTS, REPO, copy_course, gradebook_scores, honest_notebook, \
+from .conftest import ASSIGNMENT, FULL, POINTS, REPO, gradebook_scores, honest_notebook, needs_namespaces, \
     require_root, set_solution, submit
 
 MAIN_SITE = next(p for p in sys.path if p.endswith("site-packages") and p.startswith(sys.prefix))
@@ -132,12 +132,12 @@ LAYOUTS = {
     "symlinked-venv": dict(mlekit="editable", symlink=True),
     # mlekit installed as a plain package (not editable), in a folder of its own
     "mlekit-copied": dict(mlekit="copy"),
-    # a course that does not use mlekit (the grader must not need it; ps01's tests import mlekit, so the
-    # canary is off and the tests fail honestly: graded, never "ungradable: no module named mlekit")
+    # mlekit not installed: ps01's policy cannot be enforced, and the grader says so before grading
     "no-mlekit": dict(mlekit="none"),
 }
 
 
+@needs_namespaces
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 def test_layouts(private_tmp, layout):
     home = private_tmp / "home"
@@ -147,12 +147,12 @@ def test_layouts(private_tmp, layout):
     python = make_python(home / "deep" / "er", **LAYOUTS[layout])
     course = make_course(home)  # the course in the same 0700 home
     if layout == "no-mlekit":
-        proc = grade_cli(python, course, "--no-canary")
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        rows = report(course)
-        assert {r["status"] for r in rows.values()} == {"graded"}, rows
-        scores = gradebook_scores(course)
-        assert sum(scores["alice"][g] for g in POINTS) == 0  # the tests' own `import mlekit` fails
+        # ps01's policy names mlekit's modules: without mlekit the policy cannot be enforced, so the grader
+        # refuses before grading anyone (a course that does not use mlekit is graded in test_nbgrader_parity.py)
+        proc = grade_cli(python, course)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert "names something this environment does not have" in proc.stderr and "mlekit" in proc.stderr
+        assert not (course / "autograder_report.csv").exists()
         return
     assert_class_graded(grade_cli(python, course), course, "namespaces")
 
