@@ -204,3 +204,39 @@ def private_repository():
     finally:
         for p, mode in modes.items():
             os.chmod(p, mode & 0o7777)
+
+
+MAIN_SITE = next(p for p in sys.path if p.endswith("site-packages") and p.startswith(sys.prefix))
+
+
+def make_python(home: Path, *, mlekit: str = "editable", symlink: bool = False) -> Path:
+    """A venv at ``home/.cache/venv`` over this environment's packages; returns its python.
+
+    mlekit: "editable" (this repository's, through the main environment's editable finder),
+    "copy" (a plain copy of the package, as a non-editable install leaves it), "none".
+    """
+    venv = home / ".cache" / "venv"
+    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    site = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    entries = []
+    if mlekit == "copy":
+        shutil.copytree(REPO / "mlekit", home / "pkgs" / "mlekit", ignore=shutil.ignore_patterns("__pycache__"))
+        entries.append(str(home / "pkgs"))
+    if mlekit in ("copy", "none"):
+        # the autograder itself, without the editable finder that would bring this repository's mlekit
+        shutil.copytree(REPO / "autograder", home / "grader" / "autograder",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        entries.append(str(home / "grader"))
+        entries.append(MAIN_SITE)  # a plain path entry: its .pth files (the editable finder) are not run
+        (site / "course-env.pth").write_text("\n".join(entries) + "\n")
+    else:
+        (site / "course-env.pth").write_text(MAIN_SITE + "\n")
+        # the main environment's .pth files (mlekit's editable finder) run as they would there
+        for pth in Path(MAIN_SITE).glob("*.pth"):
+            shutil.copy(pth, site / pth.name)
+    python = venv / "bin" / "python"
+    if symlink:
+        link = home.parent / "venv-link"
+        link.symlink_to(venv)
+        python = link / "bin" / "python"
+    return python
