@@ -402,6 +402,12 @@ class Worker:
         os.close(job_r)
         os.close(res_w)
         self.job_w, self.res_r = job_w, res_r
+        codec.write_message(self.job_w, {"op": "warm"})  # start the zygote's imports now, not at the first job
+
+    def warm(self):
+        """Start the worker (and its zygote) ahead of the first job."""
+        if os.geteuid() == 0 and (self.proc is None or self.proc.poll() is not None):
+            self._start()
 
     def grade(self, job: dict, timeout: float) -> dict:
         if self.proc is None or self.proc.poll() is not None:
@@ -434,9 +440,12 @@ class Worker:
 class Pool:
     """``options.workers`` trusted workers, kept for the canary and the class (one zygote start each)."""
 
-    def __init__(self, options: Options):
+    def __init__(self, options: Options, *, warm: bool = True):
         self.options = options
         self.workers = [Worker(uid) for uid in pick_uids(max(1, options.workers))]
+        if warm:  # their imports overlap with the parent's preparation
+            for worker in self.workers:
+                worker.warm()
 
     def close(self):
         for worker in self.workers:
@@ -601,15 +610,19 @@ def canary(plan: Plan, pool: Pool) -> float:
 def grade(course: str, assignment: str, options: Options | None = None) -> Rows:
     """Grade every submission of ``assignment``; return one report row per notebook."""
     opts = options or Options()
-    plan = prepare(course, assignment, opts)
+    pool = Pool(opts)
     try:
-        return _grade(plan, opts)
+        plan = prepare(course, assignment, opts)
+        try:
+            return _grade(plan, opts, pool)
+        finally:
+            if plan.grants is not None:
+                plan.grants.restore()
     finally:
-        if plan.grants is not None:
-            plan.grants.restore()
+        pool.close()
 
 
-def _grade(plan: Plan, opts: Options) -> Rows:
+def _grade(plan: Plan, opts: Options, pool: Pool) -> Rows:
     rows = Rows()
     rows.retried, rows.skipped, rows.canary_seconds = [], [], 0.0
     rows.granted = plan.grants.paths if plan.grants is not None else []
@@ -629,21 +642,17 @@ def _grade(plan: Plan, opts: Options) -> Rows:
     if not jobs and not direct:
         _write_report(plan.root, rows)
         return rows
-    pool = Pool(opts)
+    if opts.canary:
+        rows.canary_seconds = canary(plan, pool)
+    writer = _Writer(plan, timestamps, sub_notes)
     try:
-        if opts.canary:
-            rows.canary_seconds = canary(plan, pool)
-        writer = _Writer(plan, timestamps, sub_notes)
-        try:
-            for student, nb, problem in direct:
-                rows.append(writer.record(dict(plan.common, student=student, notebook=nb, refs=plan.refs[nb]),
-                                          {"status": "missing" if problem is None else "ungradable",
-                                           "reason": "" if problem is None else str(problem), "notes": []}))
-            rows.retried = pool.run(jobs, lambda job, result: rows.append(writer.record(job, result)))
-        finally:
-            writer.close()
+        for student, nb, problem in direct:
+            rows.append(writer.record(dict(plan.common, student=student, notebook=nb, refs=plan.refs[nb]),
+                                      {"status": "missing" if problem is None else "ungradable",
+                                       "reason": "" if problem is None else str(problem), "notes": []}))
+        rows.retried = pool.run(jobs, lambda job, result: rows.append(writer.record(job, result)))
     finally:
-        pool.close()
+        writer.close()
     rows.isolation = next((r["isolation"] for r in rows if r.get("isolation")), "")
     _write_report(plan.root, rows)
     return rows

@@ -282,14 +282,14 @@ case("c12-exchange", MLE_TESTS)(lambda nb, c: append(nb, "c_mle_answer", _if_lea
     f"        open({str(c / 'exchange' / 'inbound' / 'victim+ps01_bernoulli+2026-12-01')!r}, 'w').write('x')\n"
     "        return True\n    except OSError:\n        return False\n")))
 
-# ---- class 5: limits for the sandbox as a whole (the fixture's sandbox memory is 2048 MB)
+# ---- class 5: limits for the sandbox as a whole (the fixture's sandbox memory is 1024 MB)
 case("c12-fork-memory", set())(lambda nb, c: add_cell(nb, "c_mle_answer", (
     "import os, time\nr, w = os.pipe()\nos.set_blocking(r, False)\nkids = set()\n"
-    "for i in range(6):\n    pid = os.fork()\n    if pid == 0:\n        try:\n"
-    "            b = bytearray(500 * 2**20)\n            b[::4096] = b'x' * len(b[::4096])\n"
+    "for i in range(5):\n    pid = os.fork()\n    if pid == 0:\n        try:\n"
+    "            b = bytearray(300 * 2**20)\n            b[::4096] = b'x' * len(b[::4096])\n"
     "            os.write(w, f'{os.getpid()},'.encode())\n            time.sleep(60)\n"
     "        finally:\n            os._exit(0)\n    kids.add(pid)\n"
-    "done, dead, buf = set(), set(), b''\ndeadline = time.time() + 40\n"
+    "done, dead, buf = set(), set(), b''\ndeadline = time.time() + 8\n"
     "while time.time() < deadline and len(done | dead) < len(kids):\n    time.sleep(0.2)\n"
     "    try:\n        buf += os.read(r, 4096)\n    except BlockingIOError:\n        pass\n"
     "    done = {int(p) for p in buf.decode().split(',') if p}\n"
@@ -393,7 +393,8 @@ def graded(request, generated_course, tmp_path_factory):
     t0 = time.monotonic()
     try:
         rows = grade(str(course), ASSIGNMENT, Options(workers=2, call_timeout=3.0, cell_timeout=10.0, budget=150,
-                                                      progress=False, namespaces=(mode == "namespaces")))
+                                                      progress=False, namespaces=(mode == "namespaces"),
+                                                      limits={"memory_mb": 1024}))
     finally:
         for k, v in saved_env.items():
             if v is None:
@@ -484,8 +485,8 @@ def _number(text, label):
 
 def test_limits_hold_for_the_sandbox_as_a_whole(graded):
     course = graded["course"]
-    # six children of 500 MB each against a 2048 MB sandbox: the kernel keeps the total under the limit
-    assert _number(_outputs(course, "c12-fork-memory"), "HELD") * 500 <= 2048
+    # five children of 300 MB each against a 1024 MB sandbox: the kernel keeps the total under the limit
+    assert _number(_outputs(course, "c12-fork-memory"), "HELD") * 300 <= 1024
     # /tmp and /dev/shm are 64 MB tmpfs, every file at most 16 MB (RLIMIT_FSIZE)
     assert _number(_outputs(course, "c12-disk"), "WROTE_MB") <= 3 * 16
     assert _number(_outputs(course, "c12-fork-bomb"), "FORKED") < 64
