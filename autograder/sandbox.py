@@ -207,6 +207,7 @@ class Zygote:
     """
 
     _instances: dict = {}
+    preload: tuple = ()  # modules to import before forking (the assignment's own imports); set per worker
 
     def __init__(self):
         if os.geteuid() != 0:
@@ -214,9 +215,9 @@ class Zygote:
         parent, child = socket.socketpair()
         self.sock = parent
         self.proc = subprocess.Popen(
-            [sys.executable, "-s", SANDBOX_SCRIPT, str(child.fileno())], pass_fds=(child.fileno(),),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env=sandbox_env(WORKDIR), cwd="/",
+            [sys.executable, "-s", SANDBOX_SCRIPT, str(child.fileno()), ",".join(self.preload)],
+            pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env=sandbox_env(WORKDIR), cwd="/",
         )
         child.close()
 
