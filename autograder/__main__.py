@@ -51,6 +51,9 @@ def main(argv=None) -> int:
     g.add_argument("assignment")
     g.add_argument("--course", default="exercises", help="the course folder (holds nbgrader_config.py, source/)")
     g.add_argument("--workers", type=int, default=2)
+    g.add_argument("--cluster", metavar="ADDRESS", default=None,
+                   help="grade on a Dask cluster: its scheduler's address (tcp://HOST:8786), or 'local' for a "
+                        "LocalCluster of --workers processes here (README: 'Grading on a cluster')")
     g.add_argument("--student", action="append", help="grade only this student (repeatable)")
     g.add_argument("--call-timeout", type=float, default=10.0, help="seconds per call of a student's function")
     g.add_argument("--cell-timeout", type=float, default=30.0, help="seconds per student cell")
@@ -71,7 +74,7 @@ def main(argv=None) -> int:
             rows = grade(args.course, args.assignment, Options(
                 workers=args.workers, call_timeout=args.call_timeout, cell_timeout=args.cell_timeout,
                 budget=args.budget, limits={"memory_mb": args.memory_mb}, students=args.student,
-                progress=not args.no_progress, canary=not args.no_canary))
+                progress=not args.no_progress, canary=not args.no_canary, cluster=args.cluster))
             return _summary(rows, args.assignment)
         if args.command == "export":
             rows = export(args.course, args.to)

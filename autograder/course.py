@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import datetime
 import json
 import os
@@ -82,6 +83,7 @@ class Options:
     canary: bool = True
     retries: int = 1
     namespaces: bool | None = None  # None: use them when the kernel allows (tests force the fallback)
+    cluster: str | None = None  # a Dask scheduler's address, or "local": grade there (autograder/cluster.py)
 
 
 class Rows(list):
@@ -668,8 +670,14 @@ def canary(plan: Plan, pool: Pool) -> float:
 def grade(course: str, assignment: str, options: Options | None = None) -> Rows:
     """Grade every submission of ``assignment``; return one report row per notebook."""
     opts = options or Options()
-    pool = Pool(opts, preload=_preload(course, assignment),
-                jobs=_estimate_jobs(course, assignment, opts))
+    if opts.cluster:
+        from .cluster import ClusterPool  # dask is imported only here
+
+        pool = ClusterPool(opts, preload=_preload(course, assignment))
+        # the sandboxes run on the workers, which ClusterPool checked build namespaces
+        opts = dataclasses.replace(opts, namespaces=True)
+    else:
+        pool = Pool(opts, preload=_preload(course, assignment), jobs=_estimate_jobs(course, assignment, opts))
     try:
         plan = prepare(course, assignment, opts)
         try:
