@@ -159,11 +159,11 @@ def problems_of(expected: dict, facts) -> list[str]:
         out.append(f"it runs as uid {facts.get('uid')}, not root: the sandbox starts the students' code as "
                    "other users; start `dask worker` as root (in a VM or container that holds nothing else)")
     elif not facts.get("namespaces"):
-        out.append("its kernel refuses the sandbox's namespaces (mount, PID, network, IPC, UTS): a container "
-                   "without CAP_SYS_ADMIN, or user namespaces disabled?"
-                   + (f" ({facts['namespaces_detail']})" if facts.get("namespaces_detail") else "")
-                   + ". A worker grades only with namespaces: run it with CAP_SYS_ADMIN (e.g. a privileged "
-                   "pod or `docker run --cap-add SYS_ADMIN --security-opt seccomp=unconfined`)")
+        out.append("its kernel refuses the sandbox's namespaces (mount, PID, network, IPC, UTS; a container "
+                   "without CAP_SYS_ADMIN?"
+                   + (f" {facts['namespaces_detail']}" if facts.get("namespaces_detail") else "")
+                   + "): a worker grades only with namespaces; run it with CAP_SYS_ADMIN (a privileged pod, "
+                   "or `docker run --cap-add SYS_ADMIN --security-opt seccomp=unconfined`)")
     return out
 
 
