@@ -8,6 +8,7 @@ grouped here:
 - the exercise pipeline: one nbgrader run per assignment is shared by that
   assignment's tests;
 - the adversarial autograder suite: one grading run shared by the module;
+- the cluster tests: one course of two assignments shared by the module;
 - the browser tests: one Chromium and one server.
 
 The groups are read from the test ids by a scheduler made here
@@ -32,6 +33,7 @@ import re
 # tests, which need the built book. Wall seconds on an otherwise idle 2-core machine.
 _FIRST = (
     "autograder-adversarial",  # ~40 s grading run + ~10 s feedback test
+    "autograder-cluster",  # ~60-100 s: a Dask scheduler and workers, 49 notebooks graded, refusals
     "tests/autograder/test_postgres.py::",  # ~10-25 s: PostgreSQL, three gradings
     "tests/autograder/test_scale.py::",  # ~20 s: 56 submissions on two sandboxes
     "hardened:",  # the hardened grader on every assignment: ~10-15 s per assignment
@@ -54,6 +56,8 @@ def group_of(nodeid: str) -> str | None:
         return "browser"
     if path in ("tests/autograder/test_adversarial.py", "tests/autograder/test_fallback.py"):
         return "autograder-adversarial"  # one worker: both make the repository private for the fallback
+    if path == "tests/autograder/test_cluster.py":
+        return "autograder-cluster"  # one course (two assignments generated) shared by the module
     if path.startswith("tests/exercises/"):
         match = _ASSIGNMENT.search(nodeid)
         if match:

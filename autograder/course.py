@@ -676,7 +676,7 @@ def grade(course: str, assignment: str, options: Options | None = None) -> Rows:
         pool = ClusterPool(opts, preload=_preload(course, assignment))
         # the sandboxes run on the workers, which ClusterPool checked build namespaces
         opts = dataclasses.replace(opts, namespaces=True)
-    else:
+    else:  # the default: faster on one machine than a LocalCluster (autograder/cluster.py says why)
         pool = Pool(opts, preload=_preload(course, assignment), jobs=_estimate_jobs(course, assignment, opts))
     try:
         plan = prepare(course, assignment, opts)

@@ -139,6 +139,7 @@ def course(tmp_path_factory):
     for assignment in ASSIGNMENTS:
         shutil.copytree(REPO / "exercises" / "source" / assignment, root / "source" / assignment,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    for assignment in ASSIGNMENTS:  # one after the other: both write the one gradebook
         proc = subprocess.run([str(Path(sys.executable).with_name("nbgrader")), "generate_assignment", assignment,
                                "--force"], cwd=root, env=venv_env(), capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, proc.stderr[-3000:]
@@ -395,3 +396,63 @@ def test_bad_workers_are_refused_before_grading(course, processes, tmp_path):
     finally:
         processes.stop_all()
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def test_a_cluster_left_without_workers_is_ungradable_not_zero(course, processes, tmp_path, monkeypatch):
+    """The only worker dies mid-run and none comes back: the notebooks graded before keep their exact
+    scores, every other one is recorded ungradable (no score, flagged), each exactly once, and the run
+    ends instead of waiting for a worker forever."""
+    from autograder import cluster
+    from autograder.course import Options, grade
+
+    root, expected = course
+    copy = tmp_path / "course"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("autograded", "autograder_report.csv"))
+    monkeypatch.setattr(cluster, "NO_WORKER_TIMEOUT", 3.0)
+    try:
+        address = processes.scheduler("lonely-scheduler")
+        worker = processes.worker("lonely", address, nanny=False)
+        client = _client(address)
+        try:
+            client.wait_for_workers(1, timeout=180)
+        finally:
+            client.close()
+        state: dict = {}
+
+        def kill_when_busy():
+            import psutil
+
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline and not state.get("stop"):
+                if _graded_count(copy, "ps01_bernoulli") >= 1:
+                    try:
+                        if any(p.uids().real != 0 for p in psutil.Process(worker.pid).children(recursive=True)):
+                            state["recorded_at_kill"] = _graded_count(copy, "ps01_bernoulli")
+                            os.kill(worker.pid, signal.SIGKILL)
+                            return
+                    except psutil.NoSuchProcess:
+                        return
+                time.sleep(0.02)
+
+        killer = threading.Thread(target=kill_when_busy)
+        killer.start()
+        try:
+            rows = grade(str(copy), "ps01_bernoulli", Options(cluster=address, progress=False, canary=False))
+        finally:
+            state["stop"] = True
+            killer.join()
+        assert "recorded_at_kill" in state, "the worker was not killed during the run"
+        want = expected["ps01_bernoulli"]
+        keys = [r["student"] for r in rows]
+        assert sorted(keys) == sorted(want), "a student was lost or recorded twice"
+        graded = [r for r in rows if r["status"] == "graded"]
+        lost = [r for r in rows if r["status"] != "graded"]
+        assert len(graded) >= state["recorded_at_kill"] and lost, (len(graded), state)
+        scores = _gradebook(copy, "ps01_bernoulli")
+        for r in graded:
+            assert {g: scores[r["student"]][g] for g in want[r["student"]]} == want[r["student"]], r
+        for r in lost:
+            assert r["status"] == "ungradable" and "no worker" in r["reason"] and r["score"] == "", r
+            assert all(v is None for v in scores[r["student"]].values()), r
+    finally:
+        processes.stop_all()
