@@ -279,12 +279,22 @@ def test_class_graded_exactly_once_with_a_worker_killed(course, processes):
 
 
 def test_local_cluster_through_the_command(course, tmp_path):
-    """``--cluster local``: the same executor on a LocalCluster of two processes, from the command."""
+    """``--cluster local``: the same executor on a LocalCluster of two processes, from the command; the
+    assignment's data files reach the sandboxes by content (written on the worker, removed after)."""
     root, expected = course
     copy = tmp_path / "course"
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns("autograded", "autograder_report.csv"))
     assignment = "ps05_recipe_exponential"
     students = sorted(expected[assignment])[:5]  # the reference, the blank release and the three mistakes
+    # an instructor's data file, and a student who prints it from the sandbox's working folder
+    secret = f"lifetimes measured on {time.time_ns()}"
+    (copy / "source" / assignment / "data").mkdir()
+    (copy / "source" / assignment / "data" / "lifetimes.txt").write_text(secret)
+    path = copy / "submitted" / students[0] / assignment / f"{assignment}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("print(open('data/lifetimes.txt').read())"))
+    nbformat.write(nb, path)
+    data_dirs = set(Path(tempfile.gettempdir()).glob("autograder-data-*"))
     command = [sys.executable, "-m", "autograder", "grade", assignment, "--course", str(copy), "--no-progress",
                "--cluster", "local", "--workers", "2"] + [a for s in students for a in ("--student", s)]
     proc = subprocess.run(command, cwd=copy, env=venv_env(), capture_output=True, text=True, timeout=600)
@@ -294,6 +304,10 @@ def test_local_cluster_through_the_command(course, tmp_path):
     for student in students:
         want = expected[assignment][student]
         assert {g: scores[student][g] for g in want} == want, student
+    graded = nbformat.read(copy / "autograded" / students[0] / assignment / f"{assignment}.ipynb", as_version=4)
+    printed = [o.get("text", "") for c in graded.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert any(secret in text for text in printed), printed[-3:]
+    assert set(Path(tempfile.gettempdir()).glob("autograder-data-*")) <= data_dirs, "a worker's data folder was left"
 
 
 def _grade_command(root: Path, address: str) -> subprocess.CompletedProcess:
