@@ -4,7 +4,8 @@ Every page of ``_toc.yml`` is opened in headless Chromium (served from
 ``_build/html`` on 127.0.0.1; see conftest.py) and checked for what a reader
 would notice: a page that does not load or logs errors, raw TeX where an equation
 should be, a broken figure, a dead link, a jumbled outline, a solution dropdown
-that does not open or close, a search that finds nothing, and any request to
+that does not open or close, code that scrolls sideways, a search that finds nothing,
+and any request to
 another site (the book must work without a network: MathJax, fonts and scripts
 are all served by the site itself).
 
