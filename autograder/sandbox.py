@@ -84,6 +84,7 @@ class Limits:
     file_mb: int = 16            # RLIMIT_FSIZE
     open_files: int = 256        # RLIMIT_NOFILE
     scratch_mb: int = 64         # size of the sandbox's /tmp and /dev/shm (namespaces)
+    cgroup: bool = True          # a cgroup per sandbox where the cgroup file system is writable
     start_timeout: float = 30.0  # seconds to build the sandbox and answer "ready"
     output_cap: int = 10_000     # characters of captured output kept per cell
 
@@ -303,7 +304,7 @@ class Sandbox:
             os.chmod(self._workdir_host, 0o711)
             workdir = os.path.join(self._workdir_host, "work")
         self.cgroup = cgroups.create(f"sandbox-{self.uid}-{os.getpid()}-{time.monotonic_ns()}",
-                                     memory_mb=lim.memory_mb, processes=lim.processes)
+                                     memory_mb=lim.memory_mb, processes=lim.processes) if lim.cgroup else None
         spec = {"uid": self.uid, "gid": SANDBOX_GID, "workdir": workdir, "namespaces": use_ns,
                 "expose": exposed_trees(), "hide": [os.path.realpath(p) for p in cfg.hide],
                 "data_files": [list(f) for f in cfg.data_files], "scratch_mb": lim.scratch_mb,
