@@ -7,7 +7,8 @@ one of the documented mistakes of ``tests/exercises/submissions/<assignment>.py`
 cells are known. In the middle of the ps01 run, while a student's code runs in a sandbox of one
 worker, that worker's process is killed (SIGKILL); its nanny starts a new one. Checked: every
 per-cell score in the gradebook, one report row per notebook (nobody lost, nobody recorded twice),
-the killed worker's orphaned runner and sandbox gone afterwards.
+the killed worker's orphaned runner and sandbox gone afterwards, and that a student's code cannot
+connect to the scheduler that this process reaches.
 
 The same code path on one machine (``--cluster local``: a LocalCluster) grades five students
 through the command.
@@ -247,6 +248,14 @@ def test_class_graded_exactly_once_with_a_worker_killed(course, processes):
     root, expected = course
     address = processes.scheduler("scheduler")
     nannies = [processes.worker(f"w{i}", address) for i in (1, 2)]
+    # a student who tries to reach the scheduler from the sandbox (this process reaches it below)
+    host, port = address.removeprefix("tcp://").rsplit(":", 1)
+    path = root / "submitted" / "s00" / "ps01_bernoulli" / "ps01_bernoulli.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        f"import socket\ntry:\n    socket.create_connection(({host!r}, {port}), timeout=5)\n    print('REACHED')\n"
+        "except OSError as exc:\n    print('BLOCKED', type(exc).__name__)\n"))
+    nbformat.write(nb, path)
     client = _client(address)
     try:
         client.wait_for_workers(2, timeout=180)
@@ -262,6 +271,9 @@ def test_class_graded_exactly_once_with_a_worker_killed(course, processes):
         assert "recorded_at_kill" in state, "the worker was not killed during the run"
         assert state["recorded_at_kill"] < ASSIGNMENTS["ps01_bernoulli"]
         _check_class(root, "ps01_bernoulli", expected["ps01_bernoulli"], rows)
+        graded = nbformat.read(root / "autograded" / "s00" / "ps01_bernoulli" / "ps01_bernoulli.ipynb", as_version=4)
+        printed = "".join(o.get("text", "") for c in graded.cells if c.cell_type == "code" for o in c.get("outputs", []))
+        assert "BLOCKED" in printed and "REACHED" not in printed, printed[-500:]
 
         client.wait_for_workers(2, timeout=180)  # the nanny's new worker
         rows = grade(str(root), "ps05_recipe_exponential", Options(cluster=address, progress=False))
