@@ -320,6 +320,8 @@ class ClusterPool:
 
     def _check(self, address: str, preload) -> None:
         client = self.client
+        for stale in client.run_on_scheduler(_stale_plugins):
+            client.unregister_worker_plugin(stale)
         try:
             client.wait_for_workers(1, timeout=WORKER_WAIT)
         except TimeoutError:
@@ -340,8 +342,6 @@ class ClusterPool:
         if problems:
             raise CourseError(f"refusing to grade on the Dask cluster at {address}:\n  " + "\n  ".join(problems)
                               + "\nFix or stop those machines and run again. Nothing was graded")
-        for stale in client.run_on_scheduler(_stale_plugins):
-            client.unregister_worker_plugin(stale)
         client.subscribe_topic(EVENT_TOPIC, lambda event: self.refused_late.append(event[1]))
         self.name = PLUGIN_PREFIX + client.id
         client.register_plugin(GraderPlugin(preload, mine), name=self.name)

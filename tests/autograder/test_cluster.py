@@ -17,7 +17,9 @@ Refusals, each before anything is written (the course's files are compared byte 
 unreachable scheduler and an address that is none (exit 2); a cluster whose workers run another
 mlekit, run as a plain user, or lack CAP_SYS_ADMIN (exit 2, the message naming each worker's
 problem and the differing versions); the same workers joining a run that is under way (each shuts
-itself down instead of taking tasks); a scheduler without workers.
+itself down instead of taking tasks); a scheduler without workers (and the next run removes the
+runners a dead run left on the cluster). The only worker dying with no other to take over: the
+rest of the class is recorded ungradable, not 0.
 
 What only a real cluster can show (other machines, a network between them, SLURM or Kubernetes)
 is not tested here; see autograder/README.md, "Grading on a cluster".
@@ -400,25 +402,27 @@ def test_bad_workers_are_refused_before_grading(course, processes, tmp_path):
             assert tree_digest(copy) == before, "something was written"
 
             # the same workers joining a run under way: each one shuts itself down (with its nanny)
-            client.register_plugin(cluster.GraderPlugin([], cluster.environment()), name="autograder-test-late")
+            stale = cluster.PLUGIN_PREFIX + "Client-of-a-run-that-died"
+            client.register_plugin(cluster.GraderPlugin([], cluster.environment()), name=stale)
             deadline = time.monotonic() + 120
             while any(p.poll() is None for p in workers.values()):
                 assert time.monotonic() < deadline, "\n".join(processes.log(n) for n in workers)
                 time.sleep(0.2)
             events = [e for _, e in client.get_events(cluster.EVENT_TOPIC)]
             assert sorted(e["worker"] for e in events) == sorted(names.values())
-            client.unregister_worker_plugin("autograder-test-late")
+            # no worker at all; and the next run removes the plugin left by a run whose client is gone
+            old = cluster.WORKER_WAIT
+            cluster.WORKER_WAIT = 2.0
+            try:
+                with pytest.raises(CourseError, match="has no worker"):
+                    grade(str(copy), "ps01_bernoulli", Options(cluster=address, progress=False))
+            finally:
+                cluster.WORKER_WAIT = old
+            assert tree_digest(copy) == before
+            left = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.worker_plugins))
+            assert stale not in left, left
         finally:
             client.close()
-        # no worker at all
-        old = cluster.WORKER_WAIT
-        cluster.WORKER_WAIT = 2.0
-        try:
-            with pytest.raises(CourseError, match="has no worker"):
-                grade(str(copy), "ps01_bernoulli", Options(cluster=address, progress=False))
-        finally:
-            cluster.WORKER_WAIT = old
-        assert tree_digest(copy) == before
     finally:
         processes.stop_all()
         shutil.rmtree(scratch, ignore_errors=True)
