@@ -91,6 +91,93 @@ def fill(release_nb, source_nb, answers: dict | None, *, use_reference: bool, st
     return nb
 
 
+HIDDEN_RE = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.M | re.S)
+
+
+def visible_part(source: str) -> str:
+    """A test cell as released: its hidden-test block removed."""
+    return HIDDEN_RE.sub("", source)
+
+
+def hidden_lines(source: str) -> set:
+    """1-based numbers of the lines inside a hidden-test block (markers included)."""
+    out, inside = set(), False
+    for i, line in enumerate(source.splitlines(), start=1):
+        if "BEGIN HIDDEN TESTS" in line:
+            inside = True
+        if inside:
+            out.add(i)
+        if "END HIDDEN TESTS" in line:
+            inside = False
+    return out
+
+
+def reference_notebook(assignment: str, student_id: str = "reference"):
+    """The source notebook with the instructor's solutions in place (markers removed) and
+    ``STUDENT_ID`` typed in: what a student who gets everything right submits, hidden tests included."""
+    nb = nbformat.read(COURSE / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    return fill(nb, nb, None, use_reference=True, student_id=student_id)
+
+
+def run_in_process(nb, *, student_id: str, workdir: Path, on_test=None) -> list:
+    """Run a notebook's code cells in order in this process, in one namespace, as the hardened
+    grader's runner does with test cells: returns the cells with outputs, and for a failing
+    test cell the metadata the runner stores (``metadata.autograder.failed_in_hidden_test``
+    and, for an exception with a string ``hint``, ``metadata.autograder.hint``).
+
+    ``on_test(cell, namespace)``, if given, runs each test cell instead (e.g. to record its
+    checks); it returns the exception the cell raised, or None.
+    """
+    import contextlib
+    import io
+    import traceback
+
+    nb = copy.deepcopy(nb)
+    ns: dict = {"__name__": "__main__"}
+    old_cwd, old_id = os.getcwd(), os.environ.get("MLEKIT_STUDENT_ID")
+    os.chdir(workdir)
+    os.environ["MLEKIT_STUDENT_ID"] = student_id
+    try:
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            meta = cell.metadata.get("nbgrader", {})
+            is_test = meta.get("grade") and not meta.get("solution")
+            filename = f"<cell {i}>"
+            out, err = io.StringIO(), io.StringIO()
+            exc = None
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    if is_test and on_test is not None:
+                        exc = on_test(cell, ns)
+                    else:
+                        exec(compile(cell.source, filename, "exec"), ns)
+                except Exception as caught:  # the cell failed, as a kernel would report it
+                    exc = caught
+            outputs = []
+            if out.getvalue():
+                outputs.append(nbformat.v4.new_output("stream", name="stdout", text=out.getvalue()))
+            if exc is not None:
+                outputs.append(nbformat.v4.new_output("error", ename=type(exc).__name__, evalue=str(exc),
+                                                      traceback=[f"{type(exc).__name__}: {exc}"]))
+                if is_test:
+                    frames = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+                    failed_line = frames[-1] if frames else None
+                    info = {"failed_in_hidden_test": failed_line is None or failed_line in hidden_lines(cell.source)}
+                    if isinstance(getattr(exc, "hint", None), str):
+                        info["hint"] = exc.hint[:500]
+                    cell.metadata["autograder"] = info
+            cell.outputs = outputs
+    finally:
+        os.chdir(old_cwd)
+        if old_id is None:
+            os.environ.pop("MLEKIT_STUDENT_ID", None)
+        else:
+            os.environ["MLEKIT_STUDENT_ID"] = old_id
+    return nb
+
+
 def _error_text(cell) -> str:
     out = []
     for o in cell.get("outputs", []):

@@ -144,14 +144,35 @@ def test_feedback_is_short_even_for_huge_outputs():
 
 
 def test_student_cannot_modify_the_cases():
-    cases = [grading.case("small", [0, 1, 1], p=0.5)]
+    cases = [grading.case("small", np.array([0, 1, 1]), p=0.5), grading.case("a list", [0, 1, 1], p=0.5)]
 
     def vandal(p, x):
-        x[:] = 0
+        x[:] = [0, 0, 0]
         return bern_loglik(p, [0, 1, 1])
 
     grading.check_loglik(vandal, Bernoulli(), cases, signature=("p", "x"))
-    assert list(cases[0].x) == [0, 1, 1]
+    grading.check_loglik(vandal, Bernoulli(), cases, signature=("p", "x"))  # again: the cases are intact
+    assert list(cases[0].x) == [0, 1, 1] and cases[1].given == [0, 1, 1]
+
+
+def test_a_case_built_from_a_list_passes_the_list():
+    """A hidden case labelled "a list, not an array" gives the student a list (issue 15, item 15)."""
+    received = []
+
+    def loglik(p, x):
+        received.append(type(x))
+        return bern_loglik(p, x)
+
+    cases = [grading.case("a list, not an array", [1, 0, 1], p=0.4), grading.case("a tuple", (1, 1), p=0.4),
+             grading.case("an array", np.array([0, 1]), p=0.4)]
+    grading.check_loglik(loglik, Bernoulli(), cases, signature=("p", "x"))
+    assert received == [list, tuple, np.ndarray]
+
+    def array_only(p, x):
+        return float(x.sum() * np.log(p) + (x.size - x.sum()) * np.log1p(-p))
+
+    assert_fails(grading.check_loglik, array_only, Bernoulli(), cases[:1], signature=("p", "x"),
+                 match="raised AttributeError")
 
 
 def test_check_raises():
