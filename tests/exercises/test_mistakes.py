@@ -39,7 +39,7 @@ def _recorded_checks(assignment: str, tmp_path: Path) -> list[dict]:
     """Every check the reference notebook's test cells make, with ``cell`` and ``hidden`` added."""
     checks: list[dict] = []
 
-    def on_test(cell, ns):
+    def on_test(cell, ns, filename):
         grade_id = cell.metadata["nbgrader"]["grade_id"]
         with grading._recording() as visible:
             exec(compile(visible_part(cell.source), f"<visible {grade_id}>", "exec"), dict(ns))
