@@ -94,7 +94,7 @@ cells = [
         def reference(c):
             return special.logsumexp(log_joint(c), axis=1).sum()
 
-        def without_weights(c):
+        def without_weights(c, e):  # sum_i log sum_j N(x_i; mu_j, sigma2_j)
             k = len(c.params["w"])
             return reference(grading.case("", c.x, w=np.full(k, 1 / k), mu=c.params["mu"], sigma2=c.params["sigma2"])) + c.n * np.log(k)
 
@@ -169,7 +169,7 @@ cells = [
                     grading.Mistake("you left out the weights w_j", lambda c, e: reference(grading.case("", c.x, w=np.full(len(c.params["w"]), 1 / len(c.params["w"])),
                                                                                                         mu=c.params["mu"], sigma2=c.params["sigma2"])).ravel())]
         c = grading.case
-        grading.check_values(e_step, reference, [c("two points", [0.0, 3.0], w=np.array([0.5, 0.5]), mu=np.array([0.0, 3.0]), sigma2=np.array([1.0, 1.0]))],
+        grading.check_values(e_step, reference, [c("two points", np.array([0.0, 3.0]), w=np.array([0.3, 0.7]), mu=np.array([0.0, 3.0]), sigma2=np.array([1.0, 1.0]))],
                              name="e_step", signature=("x", "w", "mu", "sigma2"), mistakes=mistakes)
         ### BEGIN HIDDEN TESTS
 {_indent(_CASES)}

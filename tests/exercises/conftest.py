@@ -289,7 +289,9 @@ def assert_student_copy_is_safe(graded, student_copy, messages: dict, where: str
         meta = original.metadata.get("nbgrader", {})
         if original.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
             continue
-        shown = cell_text(by_id[meta["grade_id"]])
+        student_cell = by_id[meta["grade_id"]]
+        shown = cell_text(student_cell)
+        outputs = cell_text(nbformat.from_dict({**student_cell, "source": ""}))  # in an output, not the test's code
         shown_lines = {line.strip() for line in shown.splitlines()}
         for line in hidden_source_lines(original.source):
             assert line not in shown_lines, f"{where} {meta['grade_id']}: hidden line shown: {line!r}"
@@ -299,8 +301,8 @@ def assert_student_copy_is_safe(graded, student_copy, messages: dict, where: str
             assert detail not in shown, f"{where} {meta['grade_id']}: the hidden case's message is shown: {detail!r}"
             assert "a hidden test failed" in shown
         if meta["grade_id"] in messages:
-            assert messages[meta["grade_id"]] in shown, (
-                f"{where} {meta['grade_id']}: {messages[meta['grade_id']]!r} not in the feedback:\n{shown[-800:]}")
+            assert messages[meta["grade_id"]] in outputs, (
+                f"{where} {meta['grade_id']}: {messages[meta['grade_id']]!r} not in the feedback:\n{outputs[-800:]}")
 
 
 def _error_text(cell) -> str:

@@ -43,8 +43,8 @@ def _recorded_checks(assignment: str, tmp_path: Path) -> list[dict]:
         grade_id = cell.metadata["nbgrader"]["grade_id"]
         with grading._recording() as visible:
             exec(compile(visible_part(cell.source), f"<visible {grade_id}>", "exec"), dict(ns))
-        with grading._recording() as every:
-            exec(compile(cell.source, f"<test {grade_id}>", "exec"), ns)
+        with grading._recording() as every:  # in a copy: a later cell's `reference` must not replace this one's
+            exec(compile(cell.source, f"<test {grade_id}>", "exec"), dict(ns))
         assert [c["name"] for c in every[: len(visible)]] == [c["name"] for c in visible], grade_id
         for k, spec in enumerate(every):
             checks.append({**spec, "cell": grade_id, "hidden": k >= len(visible)})
@@ -134,6 +134,33 @@ def test_every_mistake_is_named_where_it_is_detected(assignment, recorded):
     for (function, message), seen in sorted(detected.items()):
         if seen["hidden"] and not seen["visible"]:
             problems.append(f"{function}: {message!r} is named by a hidden check but by no visible check")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_mistake_computes(assignment, recorded):
+    """A mistake's ``predict`` returns a number, or None where the mistaken formula gives none; it never
+    raises (``mlekit.grading`` would swallow the error and the mistake would never be named)."""
+    import warnings
+
+    problems = []
+    for spec in [c for c in recorded(assignment) if c["kind"] == "values"]:
+        for mistake in spec["mistakes"]:
+            numbers = 0
+            for c in spec["cases"]:
+                expected = np.asarray(spec["reference"](c), dtype=float).ravel()
+                try:
+                    with warnings.catch_warnings(), np.errstate(all="ignore"):
+                        warnings.simplefilter("ignore")
+                        pred = mistake.predict(c, expected)
+                except Exception as exc:  # noqa: BLE001 - reported
+                    problems.append(f"{spec['cell']} {mistake.message!r} on {c.label!r}: {type(exc).__name__}: {exc}")
+                    break
+                numbers += pred is not None and grading._as_floats(pred) is not None
+            else:
+                if not numbers:
+                    problems.append(f"{spec['cell']} {mistake.message!r}: no number on any case")
     assert not problems, "\n".join(problems)
 
 
