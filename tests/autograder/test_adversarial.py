@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from autograder.course import Options, export, grade
-from autograder.sandbox import Limits, Sandbox, SandboxConfig, Zygote, _tmp_paths_to_keep
+from autograder.sandbox import Limits, Sandbox, SandboxConfig, Zygote, exposed_trees
 
-from .conftest import (ASSIGNMENT, FULL, POINTS, add_cell, cell_index, copy_course, gradebook_scores,
+from .conftest import (ASSIGNMENT, FULL, NAMESPACES, POINTS, needs_namespaces, add_cell, cell_index, copy_course, gradebook_scores,
                        honest_notebook, set_solution, source_cells_snapshot, submit, tree_digest)
 
 MLE_TESTS = {"c_mle_values", "c_mle_edges"}
@@ -205,40 +205,221 @@ case("c8-in-calls", set())(lambda nb, c: append(nb, "c_mle_answer", (
     "_honest_mle = mle\ndef mle(x):\n    print('y' * 1_000_000)\n    return _honest_mle(x)\n")))
 
 # ---- grading cannot be told from a local run by the environment
+# NBGRADER_EXECUTION=autograde is set, as nbgrader sets it in its kernel; nothing else tells grading apart
 case("env-sniffing", set())(lambda nb, c: append(nb, "c_mle_answer", (
     "import os, re\n_honest_mle = mle\ndef mle(x):\n"
-    "    if any(re.search('GRAD|PYTEST|MLEKIT|JPY|JUPYTER', k, re.I) for k in os.environ):\n"
+    "    if any(re.search('PYTEST|MLEKIT|JPY|JUPYTER|AUTOGRAD', k, re.I) for k in os.environ):\n"
     "        return 0.5\n    return _honest_mle(x)\n")))
 
 
-@pytest.fixture(scope="module")
-def graded(generated_course, tmp_path_factory):
+# ======================================================================== round two (issue #12)
+HONEST_MLE = ("def mle(x):\n    x = np.asarray(x, dtype=float)\n"
+              "    if x.size == 0 or not np.all((x == 0) | (x == 1)):\n        raise ValueError('mle: bad x')\n"
+              "    return float(np.mean(x))\n")
+# An "only if the attack worked" mle: honest when `leaked()` is True, else wrong. A closed hole costs the
+# two mle test cells, so a grade with full marks would prove the attack succeeded.
+def _if_leaked(check: str) -> str:
+    return (f"import os, time\n{check}\n_honest_src = {HONEST_MLE!r}\n_ns = {{}}\nexec(_honest_src, globals(), _ns)\n"
+            "def mle(x, _h=_ns['mle']):\n    return _h(x) if leaked() else 0.5\n")
+
+
+def _link_submission(target_of):
+    """A submission whose notebook is a symbolic link to ``target_of(course)``."""
+    def build(nb, c):
+        return ("link", target_of(c))
+    return build
+
+
+# ---- class 1: the submitted file is a link to someone else's notebook or the instructor's
+case("c12-link-to-source", "ungradable")(_link_submission(
+    lambda c: c / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"))
+case("c12-link-to-other", "ungradable")(_link_submission(
+    lambda c: c / "submitted" / "honest" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"))
+case("c12-link-folder", "ungradable")(lambda nb, c: ("dirlink", c / "submitted" / "honest"))
+
+# ---- class 2: one student leaving the answer for another (IPC, /dev/shm, abstract sockets, /tmp)
+LEAK = f"leak{os.getpid()}"
+_SHM = ("import ctypes\n_libc = ctypes.CDLL(None, use_errno=True)\n"
+        "_libc.shmget.restype = ctypes.c_int\n")
+case("c12-ipc-a-writer", set())(lambda nb, c: add_cell(nb, "c_mle_answer", (
+    _SHM + "import os, socket, time\n"
+    "_libc.shmget(0x4711, 4096, 0o1666)\n"
+    f"for d in ('/dev/shm', '/tmp', '/var/tmp', '/run/lock'):\n"
+    f"    try:\n        open(d + '/{LEAK}', 'w').write('mle = mean')\n    except OSError:\n        pass\n"
+    f"_s = socket.socket(socket.AF_UNIX)\n_s.bind('\\0{LEAK}')\n_s.listen()\n"
+    "time.sleep(4)\n")))
+case("c12-ipc-b-reader", MLE_TESTS)(lambda nb, c: append(nb, "c_mle_answer", _if_leaked(
+    _SHM + "import socket\n"
+    "def leaked():\n"
+    f"    if any(os.path.exists(d + '/{LEAK}') for d in ('/dev/shm', '/tmp', '/var/tmp', '/run/lock')):\n"
+    "        return True\n"
+    "    if _libc.shmget(0x4711, 0, 0) >= 0:\n        return True\n"
+    "    try:\n        s = socket.socket(socket.AF_UNIX)\n"
+    f"        s.connect('\\0{LEAK}')\n        return True\n"
+    "    except OSError:\n        return False\n"
+    "for _ in range(40):\n    if leaked():\n        break\n    time.sleep(0.1)\n")))
+
+# ---- class 3: the instructor's environment (the `graded` fixture sets these while grading)
+INSTRUCTOR_SECRETS = {"PGPASSWORD": f"pg-{MARKER}", "AWS_SECRET_ACCESS_KEY": f"aws-{MARKER}",
+                      "HF_TOKEN": f"hf-{MARKER}"}
+case("c12-env-secrets", MLE_TESTS)(lambda nb, c: append(nb, "c_mle_answer", _if_leaked(
+    f"def leaked():\n    return any('{MARKER}' in v for v in os.environ.values())\n")))
+
+# ---- class 4: course and repository secrets (config, history, the exercises' sources)
+def _secrets(nb, c):
+    paths = [c / "nbgrader_config.py", c / "gradebook.db", REPO / ".git" / "HEAD",
+             REPO / "exercises" / "nbgrader_config.py", REPO / "exercises" / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
+             REPO / "exercises" / "authoring" / f"{ASSIGNMENT}.py"]
+    check = ("def leaked():\n    for p in %r:\n        try:\n            open(p, 'rb').read(1)\n"
+             "            return True\n        except OSError:\n            pass\n    return False\n") % [str(p) for p in paths]
+    return append(nb, "c_mle_answer", _if_leaked(check))
+
+
+case("c12-course-secrets", MLE_TESTS)(_secrets)
+# the nbgrader exchange (configured by the `graded` fixture under the course, inbound writable by all)
+case("c12-exchange", MLE_TESTS)(lambda nb, c: append(nb, "c_mle_answer", _if_leaked(
+    "def leaked():\n    try:\n"
+    f"        open({str(c / 'exchange' / 'inbound' / 'victim+ps01_bernoulli+2026-12-01')!r}, 'w').write('x')\n"
+    "        return True\n    except OSError:\n        return False\n")))
+
+# ---- class 5: limits for the sandbox as a whole (the fixture's sandbox memory is 1024 MB)
+case("c12-fork-memory", set())(lambda nb, c: add_cell(nb, "c_mle_answer", (
+    "import os, time\nr, w = os.pipe()\nos.set_blocking(r, False)\nkids = set()\n"
+    "for i in range(5):\n    pid = os.fork()\n    if pid == 0:\n        try:\n"
+    "            b = bytearray(300 * 2**20)\n            b[::4096] = b'x' * len(b[::4096])\n"
+    "            os.write(w, f'{os.getpid()},'.encode())\n            time.sleep(60)\n"
+    "        finally:\n            os._exit(0)\n    kids.add(pid)\n"
+    "done, dead, buf = set(), set(), b''\ndeadline = time.time() + 8\n"
+    "while time.time() < deadline and len(done | dead) < len(kids):\n    time.sleep(0.2)\n"
+    "    try:\n        buf += os.read(r, 4096)\n    except BlockingIOError:\n        pass\n"
+    "    done = {int(p) for p in buf.decode().split(',') if p}\n"
+    "    for k in kids - dead:\n        if os.waitpid(k, os.WNOHANG)[0]:\n            dead.add(k)\n"
+    "print(f'HELD {len(done - dead)} (of {len(kids)} children, {len(dead)} killed)')\n")))
+case("c12-disk", set())(lambda nb, c: add_cell(nb, "c_mle_answer", (
+    "written = 0\nfor path in ('/tmp/fill', '/dev/shm/fill', 'fill'):\n"
+    "    try:\n        with open(path, 'wb') as fh:\n            for _ in range(200):\n"
+    "                fh.write(b'x' * 2**20)\n                written += 1\n"
+    "    except OSError:\n        pass\nprint(f'WROTE_MB {written}')\n")))
+case("c12-fork-bomb", set())(lambda nb, c: add_cell(nb, "c_mle_answer", (
+    "import os, time\nn = 0\nfor i in range(500):\n    try:\n        pid = os.fork()\n"
+    "    except OSError:\n        break\n    if pid == 0:\n        time.sleep(60)\n        os._exit(0)\n"
+    "    n += 1\nprint(f'FORKED {n}')\n")))
+
+# ---- class 7: malformed submissions do not stop the run (every other student is still graded)
+case("c12-bad-timestamp", set())(lambda nb, c: (nb, {"timestamp.txt": "yesterday-ish, around noon"}))
+
+
+def _surrogate(nb, c):
+    raw = json.dumps(nb, indent=1)
+    return raw.replace('"cells": [', '"cells": [{"cell_type": "markdown", "metadata": {}, "source": "\\ud800 lone"},', 1).encode()
+
+
+case("c12-lone-surrogate", set())(_surrogate)
+case("c12-odd-cell-type", set())(lambda nb, c: (nb.update(cells=nb["cells"] + [
+    {"cell_type": "weird", "metadata": {}, "source": "??"}]), nb)[1])
+
+# ---- class 8: replies the trusted side must not choke on
+case("c12-deep-reply", MLE_TESTS)(lambda nb, c: append(nb, "c_mle_answer", (
+    "def mle(x):\n    v = 0.5\n    for _ in range(10000):\n        v = [v]\n    return v\n")))
+case("c12-forged-frame", MLE_TESTS)(lambda nb, c: append(nb, "c_mle_answer", (
+    "import os, struct\n_honest = mle\n"
+    "def mle(x):\n    body = ('[' * 200000 + ']' * 200000).encode()\n"
+    "    for fd in range(3, 64):\n        try:\n            os.write(fd, struct.pack('>Q', len(body)) + body)\n"
+    "        except OSError:\n            pass\n    return _honest(x)\n")))
+
+# ---- class 9: stopping every process of its own uid (the clean-up must not hang)
+case("c12-stop-everything", set())(lambda nb, c: add_cell(nb, "c_mle_answer", (
+    "import os, signal\nif os.fork() == 0:\n    os.setsid()\n    import time\n    time.sleep(60)\n"
+    "os.kill(-1, signal.SIGSTOP)\n")))
+
+# ---- class 10: routes to the reference that a list of names would miss
+ROUTES = {
+    "c12-route-other-family": "import mlekit\ndef mle(x):\n    return float(mlekit.Binomial(n=1).mle(x)['p'])\n",
+    "c12-route-private-hook": ("import mlekit\ndef mle(x):\n"
+                               "    return float(mlekit.Bernoulli()._closed_form_fit(np.asarray(x, float))[1]['p'])\n"),
+    "c12-route-methodcaller": ("import operator, mlekit\n_get = operator.methodcaller('mle', None)\n"
+                               "def mle(x):\n    return float(operator.methodcaller('mle', x)(mlekit.Bernoulli())['p'])\n"),
+    "c12-route-categorical": ("import mlekit\ndef mle(x):\n"
+                              "    return float(mlekit.Categorical(k=2).mle(np.asarray(x, int))['theta'][1])\n"),
+    "c12-route-subclass-partial": ("import functools, mlekit\nclass _B(mlekit.Bernoulli):\n    pass\n"
+                                   "_f = functools.partial(_B().mle)\ndef mle(x):\n    return float(_f(x)['p'])\n"),
+}
+for _name, _code in ROUTES.items():
+    case(_name, MLE_TESTS)(lambda nb, c, _code=_code: append(nb, "c_mle_answer", _code))
+case("c12-route-scipy", {"a_loglik_values", "a_loglik_edges", "b_score_derivative"})(lambda nb, c: append(
+    nb, "a_loglik_answer", "import scipy.stats\ndef log_likelihood(p, x):\n"
+                           "    return float(np.sum(scipy.stats.bernoulli.logpmf(x, p)))\n"))
+
+
+# What the fallback (no namespaces: a container without CAP_SYS_ADMIN) cannot guarantee, measured in
+# tests/autograder/test_fallback.py: students graded at the same time share the host's IPC, network and
+# world-writable folders, so this pair's grade depends on timing there.
+FALLBACK_UNISOLATED = {"c12-ipc-b-reader"}
+
+
+@pytest.fixture(scope="module", params=["namespaces", "fallback"])
+def graded(request, generated_course, tmp_path_factory):
+    mode = request.param
+    if mode == "namespaces" and not NAMESPACES:
+        pytest.skip("the kernel refuses namespaces here (an unprivileged container?)")
+    if mode == "fallback":
+        request.getfixturevalue("private_repository")
     course = copy_course(generated_course, tmp_path_factory.mktemp("adv") / "course")
+    if mode == "namespaces":  # with a writable exchange the fallback refuses to start (test_fallback.py)
+        exchange = course / "exchange" / "inbound"
+        exchange.mkdir(parents=True)
+        os.chmod(exchange, 0o777)
+        with open(course / "nbgrader_config.py", "a") as fh:
+            fh.write(f"\nc.Exchange.root = {str(course / 'exchange')!r}\n")
+    links = []
     for name, (build, _) in CASES.items():
         built = build(honest_notebook(course), course)
+        if isinstance(built, tuple) and built[0] in ("link", "dirlink"):
+            links.append((name, built))
+            continue
         nb, extra = built if isinstance(built, tuple) else (built, None)
         submit(course, name, nb, extra)
+    for name, (kind, target) in links:
+        if kind == "link":
+            folder = course / "submitted" / name / ASSIGNMENT
+            folder.mkdir(parents=True)
+            (folder / f"{ASSIGNMENT}.ipynb").symlink_to(target)
+        else:
+            (course / "submitted" / name).symlink_to(target)
     before_files = tree_digest(course / "submitted")
     before_cells = source_cells_snapshot(course)
+    saved_env = {k: os.environ.get(k) for k in INSTRUCTOR_SECRETS}
+    os.environ.update(INSTRUCTOR_SECRETS)
     t0 = time.monotonic()
-    rows = grade(str(course), ASSIGNMENT, Options(workers=2, call_timeout=3.0, cell_timeout=5.0, budget=120,
-                                                  progress=False))
+    try:
+        rows = grade(str(course), ASSIGNMENT, Options(workers=2, call_timeout=3.0, cell_timeout=10.0, budget=150,
+                                                      progress=False, namespaces=(mode == "namespaces"),
+                                                      limits={"memory_mb": 1024}))
+    finally:
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     elapsed = time.monotonic() - t0
     print(f"\ngraded {len(rows)} adversarial submissions in {elapsed:.1f} s")
     time.sleep(1.0)  # anything left running would now write to the gradebook
     gb_digest = tree_digest(course)["gradebook.db"]
     time.sleep(1.0)
-    return {"course": course, "rows": {r["student"]: r for r in rows}, "before_files": before_files,
+    return {"mode": mode, "course": course, "rows": {r["student"]: r for r in rows}, "before_files": before_files,
             "before_cells": before_cells, "elapsed": elapsed, "gb_digest": gb_digest}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_exact_grade(graded, name):
     _, failing = CASES[name]
+    if graded["mode"] == "fallback" and name in FALLBACK_UNISOLATED:
+        pytest.skip("not isolated without namespaces; measured in test_fallback.py")
     row = graded["rows"][name]
     scores = gradebook_scores(graded["course"])[name]
     if failing == "ungradable":
-        assert row["status"] == "ungradable" and "invalid notebook" in row["reason"]
+        assert row["status"] == "ungradable", row
+        assert ("invalid notebook" in row["reason"]) or ("symbolic link" in row["reason"]), row
         assert all(scores[g] is None for g in POINTS)  # not a zero: needs a human
         assert scores["__flagged__"]
         return
@@ -294,13 +475,43 @@ def test_flooding_is_capped(graded):
     assert "output truncated" in _outputs(course, "c8-many-lines")
 
 
+def _number(text, label):
+    import re
+
+    match = re.search(rf"{label} (\d+)", text)
+    assert match, text[-2000:]
+    return int(match.group(1))
+
+
+def test_limits_hold_for_the_sandbox_as_a_whole(graded):
+    course = graded["course"]
+    # five children of 300 MB each against a 1024 MB sandbox: the kernel keeps the total under the limit
+    assert _number(_outputs(course, "c12-fork-memory"), "HELD") * 300 <= 1024
+    # /tmp and /dev/shm are 64 MB tmpfs, every file at most 16 MB (RLIMIT_FSIZE)
+    assert _number(_outputs(course, "c12-disk"), "WROTE_MB") <= 3 * 16
+    assert _number(_outputs(course, "c12-fork-bomb"), "FORKED") < 64
+
+
+def test_malformed_submissions_do_not_stop_the_run(graded):
+    rows = graded["rows"]
+    assert "timestamp.txt ignored" in rows["c12-bad-timestamp"]["notes"]
+    assert rows["c12-lone-surrogate"]["status"] == rows["c12-odd-cell-type"]["status"] == "graded"
+
+
+def test_every_route_to_the_reference_is_named(graded):
+    rows = graded["rows"]
+    for name in list(ROUTES) + ["c12-route-scipy"]:
+        assert "reaches the reference" in rows[name]["notes"], (name, rows[name]["notes"])
+    assert "scipy.stats._discrete_distns:bernoulli_gen" in rows["c12-route-scipy"]["notes"]
+
+
 def test_reasons_are_reported(graded):
     rows = graded["rows"]
     assert "flag 'grade' was changed" in rows["c6-flipped-flags"]["notes"]
     assert "appears more than once" in rows["c6-duplicated"]["notes"]
     assert "missing from the submission" in rows["c6-deleted-tests"]["notes"]
     assert "was edited" in rows["c6-edited-tests"]["notes"]
-    assert "reference implementation" in rows["c3-direct"]["notes"]
+    assert "reaches the reference mlekit.families" in rows["c3-direct"]["notes"]
     assert "dynamic import of mlekit" in rows["c3-importlib-alias"]["notes"]
     assert "did not finish within 3 s" in rows["c5-infinite-loop"]["notes"]
     assert rows["honest"]["notes"] == ""
@@ -325,7 +536,8 @@ def test_feedback_hides_hidden_tests(graded):
     source = (course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text()
     assert "seed=404" in source  # a hidden test's argument (c_mle_values)
     paths = generate(str(course), ASSIGNMENT)
-    assert len(paths) == len(CASES) - 2  # the two invalid notebooks have no autograded notebook
+    ungradable = sum(failing == "ungradable" for _, failing in CASES.values())
+    assert len(paths) == len(CASES) - ungradable  # an ungradable notebook has no autograded notebook
     for path in paths:
         html = Path(path).read_text()
         assert "HIDDEN TESTS" not in html and "seed=404" not in html, path
@@ -333,40 +545,58 @@ def test_feedback_hides_hidden_tests(graded):
     assert "a hidden test failed" in html or "AssertionError" in html
 
 
-def test_hidden_paths_invisible_in_sandbox(tmp_path):
-    """A world-readable folder outside /tmp (the repo's mlekit) is hidden when asked."""
-    target = str(Path(__file__).resolve().parents[2] / "mlekit")
-    assert os.stat(target).st_mode & 0o005  # others may read it on the host
-    sb = Sandbox(SandboxConfig(uid=1_999_000 + os.getpid() % 999, hide=(target,), limits=Limits()))
+REPO = Path(__file__).resolve().parents[2]
+
+
+@needs_namespaces
+def test_sandbox_file_system_is_an_allow_list():
+    """Only the system, the interpreter and mlekit are there; the repository's secrets are not."""
+    sb = Sandbox(SandboxConfig(uid=1_999_000 + os.getpid() % 999, limits=Limits()))
     sb.start()
     try:
-        answer = sb.request({"op": "run", "code": f"import os\nprint(os.listdir({target!r}))"}, 20)
-        # Hidden behind an empty mount (PermissionError), or absent when the repository lives
-        # under /tmp, which the sandbox replaces with an empty one (FileNotFoundError).
-        assert answer["error"]["ename"] in ("PermissionError", "FileNotFoundError")
-        answer = sb.request({"op": "run", "code": "import os\nprint(sorted(os.listdir('/tmp')))"}, 20)
-        # An empty private /tmp, except the top folders of what the sandbox must keep when the
-        # repository itself was cloned under /tmp (its .venv, autograder; mlekit is hidden here).
-        kept_tops = {p.split("/")[2] for p in _tmp_paths_to_keep() if not p.startswith(target)}
-        assert answer["stdout"].strip() == str(sorted({"work"} | kept_tops))
+        probe = (
+            "import os, sys\n"
+            "print(sorted(os.listdir('/')))\n"
+            "print(sorted(os.listdir('/tmp')))\n"
+            f"for p in {[str(REPO / '.git'), str(REPO / 'exercises' / 'nbgrader_config.py'), str(REPO / 'autograder'), '/run', '/root/.bash_history', '/etc/shadow']!r}:\n"
+            "    print(p, os.path.exists(p))\n"
+            "import mlekit, numpy, scipy.stats\n"
+            "print('imports ok', mlekit.Bernoulli().mle([0, 1])['p'])\n")
+        answer = sb.request({"op": "run", "code": probe}, 30)
     finally:
         sb.kill()
         Zygote.stop_all()
+    assert answer.get("error") is None, answer
+    lines = answer["stdout"].splitlines()
+    tops = set(eval(lines[0]))
+    system = {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "sbin", "proc", "tmp", "usr", "var"}
+    needed = {p.split("/")[1] for p in exposed_trees()}
+    assert tops <= system | needed, tops - system - needed
+    assert eval(lines[1]) == ["work"]
+    for line in lines[2:8]:
+        assert line.endswith(" False"), line
+    assert lines[8] == "imports ok 0.5"
 
 
-def test_sandbox_environment_has_no_grading_variables(monkeypatch):
-    """Even when a sandbox is (re)started while the trusted side has grading variables set."""
-    monkeypatch.setenv("MLEKIT_STUDENT_ID", "someone")
-    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    monkeypatch.setenv("MLEKIT_BOOK_BUILD_STATUS", "/tmp/status")  # what ./tasks test sets
-    sb = Sandbox(SandboxConfig(uid=1_998_000 + os.getpid() % 999, limits=Limits()))
+@needs_namespaces
+def test_sandbox_environment_is_an_allow_list(monkeypatch):
+    """The instructor's secrets and the grader's variables never reach the student's code."""
+    secrets = {"MLEKIT_STUDENT_ID": "someone", "MLEKIT_BOOK_BUILD_STATUS": "/tmp/status",
+               "PGPASSWORD": "hunter2", "AWS_SECRET_ACCESS_KEY": "abc", "GITHUB_TOKEN": "ghp_x",
+               "PYTHONPATH": str(REPO), "JUPYTERHUB_API_TOKEN": "jhub-token-4711"}
+    for key, value in secrets.items():
+        monkeypatch.setenv(key, value)
+    sb = Sandbox(SandboxConfig(uid=1_998_000 + os.getpid() % 999, limits=Limits(),
+                               env={"NBGRADER_EXECUTION": "autograde"}))
     sb.start()
     try:
-        answer = sb.request({"op": "run", "code": "import os\nprint(sorted(os.environ))"}, 20)
+        answer = sb.request({"op": "run", "code": "import os\nprint(dict(os.environ))"}, 20)
     finally:
         sb.kill()
         Zygote.stop_all()
-    names = answer["stdout"]
-    assert "PATH" in names
-    for bad in ("MLEKIT", "NBGRADER", "PYTEST", "GRAD"):
-        assert bad not in names.upper(), names
+    env = eval(answer["stdout"])
+    assert "PATH" in env and env["HOME"] == "/tmp/work"
+    assert env["NBGRADER_EXECUTION"] == "autograde"  # as in nbgrader's kernel
+    for key, value in secrets.items():
+        assert key not in env, key
+        assert key == "PYTHONPATH" or value not in str(env), key

@@ -72,8 +72,10 @@ def test_reconcile_restores_tests_and_reports():
     ]}
     cells, issues = reconcile(sub, REFS)
     kinds = [(c["metadata"]["autograder"]["kind"], c["source"]) for c in cells]
-    assert kinds == [("solution", "def f(x):\n    return x + 1"), ("student", "print(f(1))"),
-                     ("test", REFS[1]["source"])]
+    # as nbgrader's DeduplicateIds: the last copy of "ans" is graded, the earlier one runs as the student's
+    # own cell where it stood (after the known cell before it: here the moved test); the test is restored
+    assert kinds == [("solution", "def f(x):\n    return 0"), ("test", REFS[1]["source"]),
+                     ("student", "def f(x):\n    return x + 1"), ("student", "print(f(1))")]
     text = " ".join(issues)
     assert "flag 'grade' was changed" in text and "appears more than once" in text and "was edited" in text
 
@@ -117,12 +119,57 @@ def test_static_scan_clean_code():
     assert scan("import numpy as np\ndef mle(x):\n    return float(np.mean(x))\n", {"mle", "fit"}) == []
 
 
-def test_exposed_paths(tmp_path):
-    from pathlib import Path
+def _other_user_can(path, uid=1_234_567):
+    """What a process of another uid in the sandbox group can do with ``path``: 'read' or 'none'."""
+    import os
+    import subprocess
 
-    from autograder.sandbox import exposed_paths
+    from autograder.sandbox import SANDBOX_GID
 
-    public = Path(__file__).resolve().parents[2] / "mlekit" / "__init__.py"  # world-readable in the repo
-    private = tmp_path / "gradebook.db"  # pytest's tmp root is private to its owner
-    private.write_text("x")
-    assert exposed_paths([str(public), str(private), str(tmp_path / "missing")]) == [str(public)]
+    command = ["/bin/ls", str(path)] if os.path.isdir(path) else ["/bin/cat", str(path)]
+    proc = subprocess.run(command, capture_output=True, user=uid, group=SANDBOX_GID, extra_groups=[],
+                          timeout=60, cwd="/")
+    return "read" if proc.returncode == 0 else "none"
+
+
+def test_fallback_grants_traverse_only_and_restores(tmp_path):
+    """A private folder (0700) on the way to the interpreter becomes traversable by the sandbox group
+    (not listable, not readable beyond what others may read), and is exactly as before afterwards."""
+    import os
+
+    from autograder import fallback
+    from autograder.sandbox import SANDBOX_GID
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root (ACLs on root's folders, a process of another uid)")
+    home = tmp_path / "home"
+    (home / "venv" / "lib").mkdir(parents=True)
+    (home / "venv" / "lib" / "site.py").write_text("x = 1\n")
+    (home / "secret.txt").write_text("hunter2")
+    os.chmod(home, 0o700)
+    os.chmod(home / "secret.txt", 0o600)
+    before = {p: (os.stat(p).st_mode, os.listxattr(p)) for p in (tmp_path, home)}
+    assert _other_user_can(home / "venv" / "lib" / "site.py") == "none"
+    grants = fallback.grant_traverse([str(home / "venv")], SANDBOX_GID)
+    try:
+        assert str(home) in grants.paths
+        assert _other_user_can(home / "venv" / "lib" / "site.py") == "read"   # the interpreter: reachable
+        assert _other_user_can(home) == "none"                                 # the home: not listable
+        assert _other_user_can(home / "secret.txt") == "none"                  # private files stay private
+        assert fallback.secrets_exposed([str(home / "secret.txt")], SANDBOX_GID) == []
+        (home / "course").mkdir(mode=0o755)
+        os.chmod(home / "course", 0o755)
+        assert fallback.secrets_exposed([str(home / "course")], SANDBOX_GID) == [str(home / "course")]
+    finally:
+        grants.restore()
+    assert {p: (os.stat(p).st_mode, os.listxattr(p)) for p in (tmp_path, home)} == before
+    assert _other_user_can(home / "venv" / "lib" / "site.py") == "none"
+
+
+def test_fallback_git_dirs_found_upwards(tmp_path):
+    from autograder import fallback
+
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    (tmp_path / "repo" / "exercises" / "source").mkdir(parents=True)
+    assert fallback.git_dirs_of([str(tmp_path / "repo" / "exercises" / "source"), str(tmp_path)]) == [
+        str(tmp_path / "repo" / ".git")]
