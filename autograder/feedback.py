@@ -87,6 +87,9 @@ def elide_paths(text: str) -> str:
 
 # ------------------------------------------------------------- test cells
 def _hidden_lines(source: str) -> set[int]:
+    """1-based numbers of the lines of hidden blocks, markers included: the rule of
+    ``autograder.runner.hidden_lines``, written again here so that nbgrader's feedback command
+    does not import the sandbox machinery (a second or more of imports) to read a notebook."""
     out, inside = set(), False
     for i, line in enumerate(source.split("\n"), start=1):
         if "BEGIN HIDDEN TESTS" in line:

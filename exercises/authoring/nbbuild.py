@@ -39,8 +39,8 @@ HERE = Path(__file__).resolve().parent
 SOURCE = HERE.parent / "source"
 
 # ------------------------------------------------------------------ policies
-#: All of mlekit: the functions a student writes re-derive what mlekit computes.
-MLEKIT = ("mlekit.*",)
+#: mlekit's estimation machinery: the functions a student writes re-derive what these compute.
+MLEKIT = ("mlekit.families", "mlekit.fit", "mlekit.optimize", "mlekit.inference", "mlekit.priors", "mlekit.models.*")
 #: Fitting packages that do a whole estimation for you.
 PEERS = ("statsmodels.*", "sklearn.*")
 #: scipy.stats' generic fitting routines (every continuous distribution's ``.fit``, ``scipy.stats.fit``).
@@ -64,7 +64,7 @@ def scipy_distribution(*names: str) -> tuple[str, ...]:
 
 def policy(functions, *, distributions=(), optimize: bool = False) -> dict:
     """``{function: targets}``: while graded, each function the student writes may not run
-    any of mlekit, statsmodels, scikit-learn, scipy.stats' fitting routines, the scipy.stats
+    mlekit's estimation machinery (:data:`MLEKIT`), statsmodels, scikit-learn, scipy.stats' fitting routines, the scipy.stats
     ``distributions`` named (e.g. ``("bernoulli", "binom")``) and, with ``optimize``,
     scipy.optimize. :func:`rules` says the same in words, for the notebook's introduction.
 
@@ -84,8 +84,9 @@ def rules(*, distributions=(), optimize: bool = False, allowed: str = "") -> str
     listed = banned[0] if len(banned) == 1 else ", ".join(banned[:-1]) + " and " + banned[-1] if banned else ""
     return (
         f"*Rules.* Inside the functions you write, use `numpy` and `scipy`{' except ' + listed if listed else ''}; "
-        "no `.fit` of a `scipy.stats` distribution (nor `scipy.stats.fit`), and no `mlekit`, statsmodels or "
-        "scikit-learn: they would do the work for you. The grader can check this: a function that runs any of these "
+        "no `.fit` of a `scipy.stats` distribution (nor `scipy.stats.fit`); no statsmodels or scikit-learn; and "
+        "nothing of `mlekit`'s families, `fit`, optimizers, inference, priors or models: they would do the work "
+        "for you. The grader can check this: a function that runs any of these "
         "while it is graded loses the points of every test that calls it. "
         + (allowed + " " if allowed else "")
         + "Outside your functions (the \"try it\" cells) use anything, `mlekit` included, to check your answers. "
@@ -160,6 +161,9 @@ def selfcheck(assignment: str, part: str):
 
 
 # --------------------------------------------------------------------- write
+#: The provided cell of an assignment with per-student data, where the student types their id.
+STUDENT_ID_CELL = 'STUDENT_ID = ""'
+
 def _defined_functions(cells) -> set:
     """Top-level functions defined in the solution cells (what the student writes)."""
     names = set()
@@ -189,10 +193,14 @@ def build(assignment: str, cells: list, *, forbidden: dict):
              if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
     if parts - checked:
         raise ValueError(f"{assignment}: part(s) {sorted(parts - checked)} have test cells but no selfcheck() cell")
+    autograder = {"forbidden": {fn: list(t) for fn, t in sorted(forbidden.items())}}
+    if any(c.cell_type == "code" and STUDENT_ID_CELL in c.source for c in cells):
+        # The hardened grader's canary grades the reference as a synthetic student: it types that id.
+        autograder["canary_replace"] = [[STUDENT_ID_CELL, 'STUDENT_ID = "{student_id}"']]
     nb = new_notebook(
         cells=cells,
         metadata={
-            "autograder": {"forbidden": {fn: list(t) for fn, t in sorted(forbidden.items())}},
+            "autograder": autograder,
             "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
             "language_info": {"name": "python"},
         },

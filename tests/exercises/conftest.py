@@ -101,19 +101,6 @@ def visible_part(source: str) -> str:
     return HIDDEN_RE.sub("", source)
 
 
-def hidden_lines(source: str) -> set:
-    """1-based numbers of the lines inside a hidden-test block (markers included)."""
-    out, inside = set(), False
-    for i, line in enumerate(source.splitlines(), start=1):
-        if "BEGIN HIDDEN TESTS" in line:
-            inside = True
-        if inside:
-            out.add(i)
-        if "END HIDDEN TESTS" in line:
-            inside = False
-    return out
-
-
 def reference_notebook(assignment: str, student_id: str = "reference"):
     """The source notebook with the instructor's solutions in place (markers removed) and
     ``STUDENT_ID`` typed in: what a student who gets everything right submits, hidden tests included."""
@@ -213,6 +200,8 @@ def run_in_process(nb, *, student_id: str, workdir: Path, on_test=None) -> list:
     import io
     import traceback
 
+    from autograder.runner import hidden_lines
+
     nb = copy.deepcopy(nb)
     ns: dict = {"__name__": "__main__"}
     old_cwd, old_id = os.getcwd(), os.environ.get("MLEKIT_STUDENT_ID")
@@ -248,7 +237,8 @@ def run_in_process(nb, *, student_id: str, workdir: Path, on_test=None) -> list:
                 if is_test:
                     frames = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
                     failed_line = frames[-1] if frames else None
-                    info = {"failed_in_hidden_test": failed_line is None or failed_line in hidden_lines(cell.source)}
+                    hidden = failed_line is None or failed_line in hidden_lines(cell.source)  # the runner's rule
+                    info = {"failed_in_hidden_test": hidden}
                     if isinstance(getattr(exc, "hint", None), str):
                         info["hint"] = exc.hint[:500]
                     cell.metadata["autograder"] = info
