@@ -162,6 +162,73 @@ class Matcher:
         return target
 
 
+def _locate(module_name):
+    """The source file (or package folder) of ``module_name``, found without importing anything."""
+    import ast  # noqa: F401  (kept local: this module is imported by the sandbox too)
+
+    parts = module_name.split(".")
+    spec = _find_spec(parts[0])  # a top-level name: nothing is executed
+    if spec is None:
+        raise PolicyError(f"no module {parts[0]!r}")
+    if len(parts) == 1:
+        return spec.submodule_search_locations[0] if spec.submodule_search_locations else spec.origin
+    locations = list(spec.submodule_search_locations or [])
+    path = None
+    for i, part in enumerate(parts[1:], 1):
+        path = None
+        for location in locations:
+            if os.path.isfile(os.path.join(location, part, "__init__.py")):
+                path = os.path.join(location, part)
+                break
+            if os.path.isfile(os.path.join(location, part + ".py")):
+                path = os.path.join(location, part + ".py")
+                break
+        if path is None:
+            raise PolicyError(f"no module {'.'.join(parts[:i + 1])!r}")
+        locations = [path] if os.path.isdir(path) else []
+        if not locations and i < len(parts) - 1:
+            raise PolicyError(f"{'.'.join(parts[:i + 1])} is not a package")
+    return path
+
+
+def check(policy):
+    """Validate a policy without importing the modules it names (the grading command's cheap check;
+    the sandbox resolves it for real): every module exists, every ``:Qualname`` is defined there."""
+    import ast
+
+    if not isinstance(policy, dict):
+        raise PolicyError("a policy is a dict {student function: [targets]}")
+    for fn, targets in policy.items():
+        if not isinstance(fn, str) or not isinstance(targets, (list, tuple)):
+            raise PolicyError(f"{fn!r}: a policy maps a function name to a list of targets")
+        for target in targets:
+            if not isinstance(target, str) or not target.strip():
+                raise PolicyError(f"a target must be a non-empty string, not {target!r}")
+            module, _, qualname = target.partition(":")
+            path = _locate(module.removesuffix(".*"))
+            if not qualname:
+                continue
+            if os.path.isdir(path):
+                path = os.path.join(path, "__init__.py")
+            with open(path, encoding="utf-8") as fh:
+                body = ast.parse(fh.read()).body
+            for part in qualname.split("."):
+                names = {}
+                for node in body:
+                    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                        names[node.name] = getattr(node, "body", [])
+                    elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                        for t in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                            if isinstance(t, ast.Name):
+                                names[t.id] = []
+                    elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                        for a in node.names:
+                            names[(a.asname or a.name).split(".")[0]] = []
+                if part not in names:
+                    raise PolicyError(f"{target}: {module} defines no {qualname}")
+                body = names[part]
+
+
 def resolve(policy):
     """{function: Matcher}; raises PolicyError naming the first target that does not resolve."""
     if not isinstance(policy, dict):

@@ -354,10 +354,10 @@ def prepare(course: str, assignment: str, options: Options) -> Plan:
         gb.close()
     policy = policy_for(assignment, source_dir)
     if policy["forbidden"]:
-        from ._guard import PolicyError, resolve
+        from ._guard import PolicyError, check
 
         try:
-            resolve(policy["forbidden"])
+            check(policy["forbidden"])
         except PolicyError as exc:
             raise CourseError(f"the reference-use policy of {assignment} names something this environment does not "
                               f"have: {exc}. Fix metadata.autograder.forbidden in its source notebook") from None
@@ -381,6 +381,59 @@ def prepare(course: str, assignment: str, options: Options) -> Plan:
     return Plan(coursedir, root, assignment, notebooks, refs, imports, policy, common, grants)
 
 
+def _preload(course: str, assignment: str) -> list[str]:
+    """The modules an assignment's notebooks import (solutions included) and its policy names: what the
+    sandboxes' zygote imports once. Best effort: a course that cannot be read fails later, clearly."""
+    import ast
+
+    try:
+        coursedir = load_coursedir(course)
+        source = os.path.join(coursedir.root, coursedir.source_directory, assignment)
+        names = [f for f in os.listdir(source) if f.endswith(".ipynb")]
+    except (CourseError, OSError):
+        return []
+    modules: list[str] = []
+    for name in sorted(names):
+        try:
+            with open(os.path.join(source, name), encoding="utf-8") as fh:
+                nb = json.load(fh)
+        except (OSError, ValueError):
+            continue
+        for target in (t for ts in (nb.get("metadata", {}).get("autograder", {}).get("forbidden") or {}).values()
+                       for t in ts):
+            modules.append(target.partition(":")[0].removesuffix(".*"))
+        for cell in nb.get("cells", []):
+            if cell.get("cell_type") != "code":
+                continue
+            text = "".join(cell["source"]) if isinstance(cell.get("source"), list) else str(cell.get("source", ""))
+            try:
+                tree = ast.parse("\n".join(l for l in text.splitlines() if not l.lstrip().startswith(("%", "!"))))
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    modules += [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    modules.append(node.module)
+                    modules += [f"{node.module}.{a.name}" for a in node.names]
+    return list(dict.fromkeys(m for m in modules if m))
+
+
+def _estimate_jobs(course: str, assignment: str, options: Options) -> int:
+    """How many notebooks the run will grade, roughly (canary included): the workers to start at once."""
+    try:
+        coursedir = load_coursedir(course)
+        root = os.path.join(coursedir.root, coursedir.submitted_directory)
+        students = [s for s in os.listdir(root) if os.path.isdir(os.path.join(root, s, assignment))]
+        notebooks = len([f for f in os.listdir(os.path.join(coursedir.root, coursedir.source_directory, assignment))
+                         if f.endswith(".ipynb")])
+    except (CourseError, OSError):
+        return options.workers
+    if options.students is not None:
+        students = [s for s in students if s in options.students]
+    return len(students) * notebooks + (2 * notebooks if options.canary else 0)
+
+
 def _job(plan: Plan, student: str, nb: str, submission: dict) -> dict:
     return dict(plan.common, student=student, notebook=nb, submission=submission, refs=plan.refs[nb],
                 imports=plan.imports[nb], attempt=1)
@@ -391,8 +444,8 @@ def _job(plan: Plan, student: str, nb: str, submission: dict) -> dict:
 class Worker:
     """A trusted worker process, restarted (and its sandbox uid cleaned) when it fails."""
 
-    def __init__(self, uid: int):
-        self.uid, self.proc = uid, None
+    def __init__(self, uid: int, preload=()):
+        self.uid, self.proc, self.preload = uid, None, list(preload)
 
     def _start(self):
         job_r, job_w = os.pipe()
@@ -402,7 +455,8 @@ class Worker:
         os.close(job_r)
         os.close(res_w)
         self.job_w, self.res_r = job_w, res_r
-        codec.write_message(self.job_w, {"op": "warm"})  # start the zygote's imports now, not at the first job
+        # start the zygote's imports now, not at the first job
+        codec.write_message(self.job_w, {"op": "warm", "preload": self.preload})
 
     def warm(self):
         """Start the worker (and its zygote) ahead of the first job."""
@@ -438,14 +492,18 @@ class Worker:
 
 
 class Pool:
-    """``options.workers`` trusted workers, kept for the canary and the class (one zygote start each)."""
+    """``options.workers`` trusted workers, kept for the canary and the class (one zygote start each).
 
-    def __init__(self, options: Options, *, warm: bool = True):
+    The workers that the expected number of jobs will use are started at once, with the modules
+    their zygotes should import (``preload``), so that those imports overlap with the parent's
+    preparation; the others start at their first job.
+    """
+
+    def __init__(self, options: Options, *, preload=(), jobs: int | None = None):
         self.options = options
-        self.workers = [Worker(uid) for uid in pick_uids(max(1, options.workers))]
-        if warm:  # their imports overlap with the parent's preparation
-            for worker in self.workers:
-                worker.warm()
+        self.workers = [Worker(uid, preload) for uid in pick_uids(max(1, options.workers))]
+        for worker in self.workers[: len(self.workers) if jobs is None else jobs]:
+            worker.warm()
 
     def close(self):
         for worker in self.workers:
@@ -610,7 +668,8 @@ def canary(plan: Plan, pool: Pool) -> float:
 def grade(course: str, assignment: str, options: Options | None = None) -> Rows:
     """Grade every submission of ``assignment``; return one report row per notebook."""
     opts = options or Options()
-    pool = Pool(opts)
+    pool = Pool(opts, preload=_preload(course, assignment),
+                jobs=_estimate_jobs(course, assignment, opts))
     try:
         plan = prepare(course, assignment, opts)
         try:

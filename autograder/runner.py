@@ -44,8 +44,13 @@ class StudentCodeError(Exception):
     """The student's function failed in a way that has no builtin exception class."""
 
 
-class GraderFailure(RuntimeError):
-    """The grading machinery failed (not the student's code): grade this notebook again."""
+class GraderFailure(BaseException):
+    """The grading machinery failed (not the student's code): grade this notebook again.
+
+    A BaseException, so that a test's ``except Exception`` (mlekit.grading reports whatever the
+    student's function raised) cannot turn it into a failed test; and the runner remembers it,
+    so that even a bare ``except:`` in a test cell cannot hide it.
+    """
 
 
 class _Capped(io.StringIO):
@@ -174,6 +179,7 @@ class Runner:
         self.broken: dict[str, str] = {}  # function name -> why it is no longer called
         self.notes: list[str] = []
         self.ran_student_code = False
+        self.grader_failure: str | None = None
 
     # -- the sandbox, restarted on demand -----------------------------------
     def _left(self, timeout):
@@ -182,10 +188,15 @@ class Runner:
             raise SandboxDied("the submission used up its grading time budget")
         return min(timeout, left)
 
-    @staticmethod
-    def _grader(exc: SandboxDied):
+    def _grader(self, exc: SandboxDied):
         if exc.grader:
+            self.grader_failure = self.grader_failure or str(exc)
             raise GraderFailure(str(exc)) from None
+
+    def _check_grader(self):
+        """After each cell: a grader failure met anywhere (even one a test swallowed) ends the notebook."""
+        if self.grader_failure:
+            raise GraderFailure(self.grader_failure)
 
     def _ensure(self):
         while not self.sandbox.alive():
@@ -411,6 +422,7 @@ class Runner:
                     continue
                 counter += 1
                 cell["execution_count"] = counter
+                self._check_grader()
                 if kind in ("student", "solution"):
                     cell["outputs"] = self.run_student(cell["source"])
                 elif kind == "locked":
@@ -424,6 +436,7 @@ class Runner:
                         cell["metadata"]["autograder"]["failed_in_hidden_test"] = True
                     if hint:
                         cell["metadata"]["autograder"]["hint"] = hint
+                self._check_grader()
             if self.sandbox.alive():
                 try:
                     answer = self._request({"op": "files"}, self.call_timeout)
@@ -435,6 +448,7 @@ class Runner:
                         self.notes.append("the notebook wrote more files than are kept (100 files, 5 MB)")
                 except SandboxDied:
                     pass
+            self._check_grader()
         finally:
             self.sandbox.kill()
         if self.sandbox.leftover:
@@ -448,7 +462,7 @@ def grade_job(job: dict) -> dict:
     """Grade one notebook; grader failures come back as ``status = "retry"``, never as a score."""
     try:
         return Runner(job).run()
-    except Exception as exc:  # noqa: BLE001 - an infrastructure failure, reported as such
+    except (Exception, GraderFailure) as exc:  # noqa: BLE001 - an infrastructure failure, reported as such
         Zygote.stop_all()  # the next attempt starts from a fresh zygote
         reason = str(exc) if isinstance(exc, GraderFailure) else f"{type(exc).__name__}: {exc}"
         return {"student": job.get("student"), "assignment": job.get("assignment"), "notebook": job.get("notebook"),
@@ -466,6 +480,7 @@ def main(argv=None):
         except EOFError:
             return
         if job.get("op") == "warm":  # start the zygote (its imports) before the first job arrives
+            Zygote.preload = tuple(job.get("preload", ()))
             try:
                 Zygote.get()
             except Exception:  # noqa: BLE001 - the first job reports it, as a grader error

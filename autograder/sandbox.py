@@ -84,6 +84,7 @@ class Limits:
     file_mb: int = 16            # RLIMIT_FSIZE
     open_files: int = 256        # RLIMIT_NOFILE
     scratch_mb: int = 64         # size of the sandbox's /tmp and /dev/shm (namespaces)
+    cgroup: bool = True          # a cgroup per sandbox where the cgroup file system is writable
     start_timeout: float = 30.0  # seconds to build the sandbox and answer "ready"
     output_cap: int = 10_000     # characters of captured output kept per cell
 
@@ -207,6 +208,7 @@ class Zygote:
     """
 
     _instances: dict = {}
+    preload: tuple = ()  # modules to import before forking (the assignment's own imports); set per worker
 
     def __init__(self):
         if os.geteuid() != 0:
@@ -214,9 +216,9 @@ class Zygote:
         parent, child = socket.socketpair()
         self.sock = parent
         self.proc = subprocess.Popen(
-            [sys.executable, "-s", SANDBOX_SCRIPT, str(child.fileno())], pass_fds=(child.fileno(),),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env=sandbox_env(WORKDIR), cwd="/",
+            [sys.executable, "-s", SANDBOX_SCRIPT, str(child.fileno()), ",".join(self.preload)],
+            pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env=sandbox_env(WORKDIR), cwd="/",
         )
         child.close()
 
@@ -302,7 +304,7 @@ class Sandbox:
             os.chmod(self._workdir_host, 0o711)
             workdir = os.path.join(self._workdir_host, "work")
         self.cgroup = cgroups.create(f"sandbox-{self.uid}-{os.getpid()}-{time.monotonic_ns()}",
-                                     memory_mb=lim.memory_mb, processes=lim.processes)
+                                     memory_mb=lim.memory_mb, processes=lim.processes) if lim.cgroup else None
         spec = {"uid": self.uid, "gid": SANDBOX_GID, "workdir": workdir, "namespaces": use_ns,
                 "expose": exposed_trees(), "hide": [os.path.realpath(p) for p in cfg.hide],
                 "data_files": [list(f) for f in cfg.data_files], "scratch_mb": lim.scratch_mb,

@@ -1,10 +1,27 @@
 """Problem set 9: Fisher information, standard errors and Wald intervals (writes the source notebook)."""
 
+import numpy as np
+from scipy import stats
+
+from mlekit import Poisson, fit
 from nbbuild import code, main, md, policy, rules, selfcheck, solution, tests, written
 
 A = "ps09_fisher_wald"
 RULES: dict = {}
 FORBIDDEN = policy(["fisher_information", "standard_error", "wald_interval"], **RULES)
+
+# (d)'s numbers, computed here rather than typed: with N = 10 counts and lambda = 0.3 the total
+# S is Poisson(3), and mlekit's 95% Wald interval (the reference of part (c)) depends on the data
+# only through S, so its coverage is a sum over S of P(S = s) [0.3 in the interval for s].
+D_N, D_LAM = 10, 0.3
+D_S = np.arange(0, 60)  # P(S >= 60) < 1e-40
+D_COVERS = np.array([lo <= D_LAM <= hi for lo, hi in
+                     (fit(Poisson(), np.r_[s, np.zeros(D_N - 1, dtype=int)]).conf_int()["lam"] for s in D_S)])
+D_COVERAGE = float(stats.poisson.pmf(D_S, D_N * D_LAM)[D_COVERS].sum())
+D_S_LO, D_S_HI = int(D_S[D_COVERS].min()), int(D_S[D_COVERS].max())
+assert np.array_equal(np.flatnonzero(D_COVERS), np.arange(D_S_LO, D_S_HI + 1))  # one run of covering totals
+D_P_ZERO = float(stats.poisson.pmf(0, D_N * D_LAM))
+D_MC = 2 * np.sqrt(D_COVERAGE * (1 - D_COVERAGE) / 10_000)  # two Monte Carlo standard errors
 
 cells = [
     md(
@@ -212,8 +229,13 @@ cells = [
         "d_written_coverage",
         3,
         r"""
-        Coverage is well below 95% (about 0.80–0.85 depending on the seed) — in particular every data set with
-        all zeros (probability $e^{-3} \approx 5\%$) gives the interval $[0, 0]$, which misses $0.3$. The Wald
+        Coverage is well below 95%: the interval depends on the data only through the total $S = \sum_i x_i$,
+        which is Poisson with mean $N\lambda = 3$, and it contains $0.3$ exactly when """
+        + f"${D_S_LO} \\le S \\le {D_S_HI}$, so the coverage is $P({D_S_LO} \\le S \\le {D_S_HI}) = {D_COVERAGE:.3f}$"
+        + f" (a simulation of 10 000 data sets lands within about $\\pm {D_MC:.3f}$ of it)"
+        + r""" — in particular every data set
+        with all zeros (probability $e^{-3} \approx """ + f"{100 * D_P_ZERO:.1f}" + r"""\%$) gives the interval
+        $[0, 0]$, which misses $0.3$. The Wald
         interval relies on $\hat\lambda$ being approximately normal with a standard error estimated at
         $\hat\lambda$; with $N\lambda = 3$ expected counts the distribution is discrete and skewed, and the
         estimated SE is small exactly when $\hat\lambda$ is too small. The likelihood-ratio (profile) interval, or an

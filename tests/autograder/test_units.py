@@ -173,3 +173,113 @@ def test_fallback_git_dirs_found_upwards(tmp_path):
     (tmp_path / "repo" / "exercises" / "source").mkdir(parents=True)
     assert fallback.git_dirs_of([str(tmp_path / "repo" / "exercises" / "source"), str(tmp_path)]) == [
         str(tmp_path / "repo" / ".git")]
+
+
+# ---------------------------------------------------------------- bad input: one paragraph, nothing written
+def _course(tmp_path, *, config="c = get_config()\n"):
+    course = tmp_path / "course"
+    (course / "source" / "ps99").mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text(config)
+    return course
+
+
+@pytest.mark.parametrize("setup, message", [
+    ("no-folder", "no course folder"),
+    ("no-assignment", "no assignment 'ps98'.*there are: ps99"),
+    ("no-gradebook", "run `nbgrader generate_assignment"),
+    ("broken-config", "could not be read"),
+    ("corrupt-gradebook", "could not be opened"),
+])
+def test_bad_courses_get_one_paragraph(tmp_path, setup, message):
+    """What an instructor gets wrong first: a clear CourseError (exit 2 from the command), no traceback,
+    nothing written (no report, no gradebook created)."""
+    from autograder.course import CourseError, Options, grade
+
+    course = _course(tmp_path, config="c = get_config()\nc.Oops(\n" if setup == "broken-config"
+                     else "c = get_config()\n")
+    (course / "source" / "ps99" / "ps99.ipynb").write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4,
+                                                                       "nbformat_minor": 5}))
+    if setup == "no-folder":
+        course = tmp_path / "nowhere"
+    if setup == "corrupt-gradebook":
+        (course / "gradebook.db").write_bytes(b"this is not a database" * 100)
+    assignment = "ps98" if setup == "no-assignment" else "ps99"
+    before = sorted(p.name for p in course.iterdir()) if course.exists() else None
+    with pytest.raises(CourseError, match=message) as info:
+        grade(str(course), assignment, Options(progress=False))
+    assert "Traceback" not in str(info.value) and "\n" not in str(info.value)
+    after = sorted(p.name for p in course.iterdir()) if course.exists() else None
+    assert after == before
+
+
+def test_the_command_exits_2_on_a_bad_course(tmp_path, capsys):
+    from autograder.__main__ import main
+
+    assert main(["grade", "ps99", "--course", str(tmp_path / "nowhere"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("autograder: no course folder") and "Traceback" not in err
+
+
+def test_policy_check_without_imports():
+    """The grading command checks a policy statically (no import of the modules it names)."""
+    from autograder._guard import PolicyError, check
+
+    check({"mle": ["mlekit.families", "mlekit.*", "scipy.stats._discrete_distns:bernoulli_gen",
+                   "scipy.stats._distn_infrastructure:rv_continuous.fit"]})
+    for bad, why in [({"mle": ["mlekit.fitting"]}, "no module 'mlekit.fitting'"),
+                     ({"mle": ["scipy.stats._discrete_distns:bernoulli_genx"]}, "defines no bernoulli_genx"),
+                     ({"mle": ["nosuchpackage.*"]}, "no module 'nosuchpackage'"),
+                     ({"mle": "mlekit"}, "list of targets"), ({"mle": [""]}, "non-empty string")]:
+        with pytest.raises(PolicyError, match=why):
+            check(bad)
+
+
+def test_lockout_catches_every_route_and_refuses_escapes():
+    """In a plain process (not a sandbox): any code of a target run during an armed call is named,
+    and switching the watch off is refused."""
+    import subprocess
+    import sys
+
+    code = r'''
+import functools, operator, sys, numpy as np
+sys.path.insert(0, "autograder")
+import _guard, mlekit
+lock = _guard.Lockout({"mle": ["mlekit.families"], "other": ["scipy.stats._discrete_distns:bernoulli_gen"]})
+import scipy.stats
+x = np.array([1., 0., 1.])
+routes = {
+    "public": lambda: mlekit.Bernoulli().mle(x),
+    "hook": lambda: mlekit.Bernoulli()._closed_form_fit(x),
+    "other family": lambda: mlekit.Binomial(n=1).mle(x),
+    "methodcaller": lambda: operator.methodcaller("mle", x)(mlekit.Bernoulli()),
+    "partial": functools.partial(mlekit.Categorical(k=2).mle, x.astype(int)),
+    "honest": lambda: float(np.mean(x)),
+}
+for name, fn in routes.items():
+    lock.begin("mle")
+    fn()
+    used, refused, tampered = lock.end("mle")
+    print(name, used, tampered)
+lock.begin("other")
+scipy.stats.bernoulli.logpmf(x, 0.5)
+print("scipy", lock.end("other")[0])
+lock.begin("mle")
+for escape in (lambda: sys.setprofile(None), lambda: __import__("os").fork(), lambda: __import__("gc").get_objects()):
+    try:
+        escape()
+        print("ESCAPED")
+    except RuntimeError as e:
+        print("refused:", e)
+print("end", lock.end("mle"))
+'''
+    from pathlib import Path
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[2]).stdout
+    lines = dict(line.split(" ", 1) for line in out.splitlines() if not line.startswith(("refused", "end")))
+    for route in ("public", "hook", "methodcaller", "partial"):
+        assert lines[route] == "['mlekit.families'] False", (route, out)
+    assert lines["other"] == "family ['mlekit.families'] False"
+    assert lines["honest"] == "[] False"
+    assert lines["scipy"] == "['scipy.stats._discrete_distns:bernoulli_gen']"
+    assert out.count("refused:") == 3 and "ESCAPED" not in out, out
