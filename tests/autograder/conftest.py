@@ -77,22 +77,11 @@ def generated_course(tmp_path_factory) -> Path:
     shutil.copy(REPO / "exercises" / "nbgrader_config.py", course / "nbgrader_config.py")
     (course / "source" / ASSIGNMENT).mkdir(parents=True)
     shutil.copy(src, course / "source" / ASSIGNMENT / src.name)
-    _ensure_policy(course / "source" / ASSIGNMENT / src.name)  # TEMPORARY until the notebooks declare theirs
     proc = subprocess.run([str(Path(sys.executable).with_name("nbgrader")), "generate_assignment", ASSIGNMENT,
                            "--force"], cwd=course, capture_output=True, text=True, timeout=300, env=venv_env())
     if not (course / "release" / ASSIGNMENT / src.name).exists():
         raise AssertionError(f"nbgrader generate_assignment failed:\n{proc.stderr[-3000:]}")
     return course
-
-
-def _ensure_policy(path: Path) -> None:
-    nb = json.loads(path.read_text())
-    meta = nb["metadata"].setdefault("autograder", {})
-    if not meta.get("forbidden"):
-        targets = ["mlekit.families", "mlekit.fit", "mlekit.optimize", "mlekit.inference",
-                   "scipy.stats._discrete_distns:bernoulli_gen", "scipy.stats._discrete_distns:binom_gen"]
-        meta["forbidden"] = {fn: targets for fn in ("log_likelihood", "score", "mle")}
-        path.write_text(json.dumps(nb, indent=1))
 
 
 def copy_course(template: Path, dest: Path) -> Path:
