@@ -65,7 +65,8 @@ import uuid
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from .course import CourseError, Options, Worker, _progress, _safe_relpath, _write_file
+from .course import MAX_DATA_BYTES, CourseError, Options, Worker, _progress, _safe_relpath, _write_file
+from .notebook import InvalidNotebook, read_regular
 from .sandbox import pick_uids
 
 CONNECT_TIMEOUT = 10.0     # s to reach the scheduler
@@ -360,14 +361,16 @@ class ClusterPool:
             self.cluster = None
 
     def _data(self, jobs: list[dict]):
-        """The data files of these jobs (one assignment: the same for all), as one scattered-once task."""
+        """The data files of these jobs (one assignment: the same for all), by content, as one task that
+        every grading task depends on (sent to the scheduler once, fetched once per worker)."""
         files = sorted({tuple(f) for job in jobs for f in job.get("data_files", [])}, key=lambda f: f[1])
         if not files:
             return None
-        from .notebook import read_regular
-        from .course import MAX_DATA_BYTES
-
-        contents = [[rel, read_regular(path, limit=MAX_DATA_BYTES)] for path, rel in files]
+        try:
+            contents = [[rel, read_regular(path, limit=MAX_DATA_BYTES)] for path, rel in files]
+        except (OSError, InvalidNotebook) as exc:
+            raise CourseError(f"the assignment's data files could not be read to send them to the workers "
+                              f"({exc}): check {os.path.dirname(files[0][0])}") from None
         digest = hashlib.sha256()
         for rel, content in contents:
             digest.update(rel.encode() + b"\0" + hashlib.sha256(content).digest())
