@@ -9,7 +9,10 @@ no supplementary groups). Two things follow:
    in a ``mktemp -d`` folder: the private ancestors (mode 0700) stop the sandbox's
    uid. :func:`grant_traverse` adds, for the duration of the run, a POSIX ACL
    entry that lets the sandbox *group* traverse (``--x``, not list or read) each
-   such ancestor, and :meth:`Grants.restore` puts the original ACL and mode back.
+   such ancestor, and :meth:`Grants.restore` puts the original ACL and mode back
+   when the last run that relies on it ends (concurrent runs share the entries
+   through a registry under ``/run/autograder``: one run ending must not take
+   the interpreter away from another's sandboxes).
    Traverse-only means the sandbox can open a file below only if it knows its
    name and the file itself is readable by others: :func:`secrets_exposed`
    therefore checks what the sandbox could then reach.
@@ -26,7 +29,11 @@ host's world-writable folders and its System V IPC objects.
 
 from __future__ import annotations
 
+import base64
 import ctypes
+import errno
+import fcntl
+import json
 import os
 import shutil
 import stat
@@ -54,27 +61,97 @@ def _minimal_acl(mode: int) -> list[tuple[int, int, int]]:
             (ACL_OTHER, mode & 7, ACL_UNDEFINED_ID)]
 
 
-class Grants:
-    """The ACL entries added for one run; :meth:`restore` undoes them (idempotent)."""
+STATE_DIRS = ("/run/autograder", "/var/tmp/autograder-state")
+
+
+def _state_dir() -> str:
+    for folder in STATE_DIRS:
+        try:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            if os.stat(folder).st_uid == 0 and not os.stat(folder).st_mode & 0o077:
+                return folder
+        except OSError:
+            continue
+    raise OSError(errno.EACCES, "no private folder for the grader's ACL registry", STATE_DIRS[0])
+
+
+class _Registry:
+    """Which runs (by pid) rely on which ACL entry: concurrent grading runs share the grants.
+
+    A grant is added by the first run that needs it and removed, with the folder's original
+    ACL and mode put back, by the last run that ends; entries of runs that died are removed
+    at the next grant or restore (a crash leaves at most a traverse-only entry behind until then).
+    """
 
     def __init__(self):
-        self.saved: list[tuple[str, bytes | None, int]] = []  # (path, original xattr or None, mode)
+        folder = _state_dir()
+        self.path = os.path.join(folder, "acl.json")
+        self.lock = open(os.path.join(folder, "acl.lock"), "a")
 
-    @property
-    def paths(self) -> list[str]:
-        return [p for p, _, _ in self.saved]
+    def __enter__(self):
+        fcntl.flock(self.lock, fcntl.LOCK_EX)
+        try:
+            with open(self.path) as fh:
+                self.state = json.load(fh)
+        except (OSError, ValueError):
+            self.state = {}
+        for folder, entry in list(self.state.items()):  # runs that died without restoring
+            entry["pids"] = [p for p in entry["pids"] if _alive(p)]
+            if not entry["pids"]:
+                _put_back(folder, entry)
+                del self.state[folder]
+        return self
+
+    def __exit__(self, *exc):
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as fh:
+            json.dump(self.state, fh)
+        os.replace(tmp, self.path)
+        fcntl.flock(self.lock, fcntl.LOCK_UN)
+        self.lock.close()
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def _put_back(folder: str, entry: dict) -> None:
+    try:
+        if entry["original"] is None:
+            os.removexattr(folder, ACL_XATTR)
+        else:
+            os.setxattr(folder, ACL_XATTR, base64.b64decode(entry["original"]))
+        os.chmod(folder, stat.S_IMODE(entry["mode"]))
+    except OSError:
+        pass
+
+
+class Grants:
+    """The ACL entries one run relies on; :meth:`restore` releases them (idempotent)."""
+
+    def __init__(self, paths=()):
+        self.paths = list(paths)
 
     def restore(self) -> None:
-        while self.saved:
-            path, raw, mode = self.saved.pop()
-            try:
-                if raw is None:
-                    os.removexattr(path, ACL_XATTR)
-                else:
-                    os.setxattr(path, ACL_XATTR, raw)
-                os.chmod(path, stat.S_IMODE(mode))
-            except OSError:
-                pass
+        if not self.paths:
+            return
+        with _Registry() as registry:
+            for folder in self.paths:
+                entry = registry.state.get(folder)
+                if entry is None:
+                    continue
+                entry["pids"] = [p for p in entry["pids"] if p != os.getpid()]
+                if not entry["pids"]:
+                    _put_back(folder, entry)
+                    del registry.state[folder]
+        self.paths = []
 
 
 def _traversable(path: str, gid: int) -> bool:
@@ -106,30 +183,44 @@ def private_ancestors(paths) -> list[str]:
 
 
 def grant_traverse(paths, gid: int) -> Grants:
-    """Let group ``gid`` traverse every private ancestor of ``paths``; raises OSError if a file
-    system refuses ACLs (the caller then says what to run instead)."""
+    """Let group ``gid`` traverse every private ancestor of ``paths`` for this run; raises OSError if a
+    file system refuses ACLs (the caller then says what to run instead)."""
     grants = Grants()
-    try:
-        for folder in private_ancestors(paths):
-            if _traversable(folder, gid):
-                continue
-            st = os.stat(folder)
-            try:
-                raw = os.getxattr(folder, ACL_XATTR)
-            except OSError:
-                raw = None
-            entries = _parse_acl(raw) if raw is not None else _minimal_acl(st.st_mode)
-            entries = [e for e in entries if not (e[0] == ACL_GROUP and e[2] == gid)]
-            entries.append((ACL_GROUP, 1, gid))
-            group_obj = next(p for t, p, _ in entries if t == ACL_GROUP_OBJ)
-            old_mask = next((p for t, p, _ in entries if t == ACL_MASK), None)
-            entries = [e for e in entries if e[0] != ACL_MASK]
-            entries.append((ACL_MASK, (old_mask if old_mask is not None else group_obj) | 1, ACL_UNDEFINED_ID))
-            grants.saved.append((folder, raw, st.st_mode))
-            os.setxattr(folder, ACL_XATTR, _pack_acl(entries))
-    except BaseException:
-        grants.restore()
-        raise
+    with _Registry() as registry:
+        try:
+            for folder in private_ancestors(paths):
+                entry = registry.state.get(folder)
+                if entry is not None:  # another run holds it: rely on it too
+                    entry["pids"].append(os.getpid())
+                    grants.paths.append(folder)
+                    continue
+                if _traversable(folder, gid):
+                    continue
+                st = os.stat(folder)
+                try:
+                    raw = os.getxattr(folder, ACL_XATTR)
+                except OSError:
+                    raw = None
+                entries = _parse_acl(raw) if raw is not None else _minimal_acl(st.st_mode)
+                entries = [e for e in entries if not (e[0] == ACL_GROUP and e[2] == gid)]
+                entries.append((ACL_GROUP, 1, gid))
+                group_obj = next(p for t, p, _ in entries if t == ACL_GROUP_OBJ)
+                old_mask = next((p for t, p, _ in entries if t == ACL_MASK), None)
+                entries = [e for e in entries if e[0] != ACL_MASK]
+                entries.append((ACL_MASK, (old_mask if old_mask is not None else group_obj) | 1, ACL_UNDEFINED_ID))
+                registry.state[folder] = {"original": None if raw is None else base64.b64encode(raw).decode(),
+                                          "mode": st.st_mode, "pids": [os.getpid()]}
+                grants.paths.append(folder)
+                os.setxattr(folder, ACL_XATTR, _pack_acl(entries))
+        except BaseException:
+            for folder in grants.paths:
+                entry = registry.state.get(folder)
+                if entry is not None:
+                    entry["pids"] = [p for p in entry["pids"] if p != os.getpid()]
+                    if not entry["pids"]:
+                        _put_back(folder, entry)
+                        del registry.state[folder]
+            raise
     return grants
 
 

@@ -283,3 +283,40 @@ print("end", lock.end("mle"))
     assert lines["honest"] == "[] False"
     assert lines["scipy"] == "['scipy.stats._discrete_distns:bernoulli_gen']"
     assert out.count("refused:") == 3 and "ESCAPED" not in out, out
+
+
+def test_fallback_grants_are_shared_by_concurrent_runs(tmp_path):
+    """Two grading runs at once: the first to end must not take the interpreter away from the other's
+    sandboxes; the entry goes when the last run ends, or when a run that died is noticed."""
+    import os
+    import subprocess
+    import sys
+
+    from autograder import fallback
+    from autograder.sandbox import SANDBOX_GID
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    home = tmp_path / "home"
+    (home / "venv").mkdir(parents=True)
+    os.chmod(home, 0o700)
+    before = (os.stat(home).st_mode, os.listxattr(home))
+    other = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom autograder import fallback\n"
+         f"fallback.grant_traverse([{str(home / 'venv')!r}], {SANDBOX_GID})\nprint('held', flush=True)\n"
+         "sys.stdin.read()\n"],  # holds its grant until stdin closes, then dies without restoring
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline().strip() == "held"
+        mine = fallback.grant_traverse([str(home / "venv")], SANDBOX_GID)
+        assert _other_user_can(home / "venv") == "read"
+        mine.restore()  # this run ends first: the other still needs the entry
+        assert _other_user_can(home / "venv") == "read"
+    finally:
+        other.stdin.close()
+        other.wait()
+        other.stdout.close()
+    assert _other_user_can(home / "venv") == "read"  # the dead run's entry stays until noticed...
+    fallback.grant_traverse([], SANDBOX_GID).restore()  # ...by the next run
+    assert (os.stat(home).st_mode, os.listxattr(home)) == before
+    assert _other_user_can(home / "venv") == "none"
