@@ -33,8 +33,9 @@ Why ``--workers`` alone keeps :class:`autograder.course.Pool` (not a LocalCluste
 on one machine it is faster for the same work. Measured with ``benchmarks/bench_autograder.py
 --executors --students 40 --repeats 3`` (the command, 40 submissions of ps01, 2 workers, in turn,
 load average 10.8-18 on 2 cores): median 60.1 s wall and 17.7 CPU s for the pool, 76.7 s and 26.8
-CPU s for ``--cluster local`` (ratios 1.28 and 1.51). The runners and sandboxes are the same; the
-extra ~9 CPU s per invocation are the scheduler, nanny and worker processes importing and running
+CPU s for ``--cluster local`` (ratios 1.28 and 1.51); again at load 4.6-6.6, 10.4 s and 17.6 CPU s
+against 12.9 s and 21.5 CPU s (1.23, 1.22). The runners and sandboxes are the same; the extra 4-9
+CPU s per invocation are the scheduler, nanny and worker processes importing and running
 ``distributed``, which one machine does not need (the pool already restarts a failed worker and
 re-grades its notebook).
 
