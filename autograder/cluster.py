@@ -48,6 +48,7 @@ again from scratch ``options.retries`` times and otherwise recorded as ungradabl
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -75,6 +76,7 @@ WORKER_WAIT = 60.0         # s to wait for a first worker
 NO_WORKER_TIMEOUT = 300.0  # s without any worker during a run before the rest is abandoned (ungradable)
 PLUGIN_PREFIX = "autograder-"
 EVENT_TOPIC = "autograder"
+DATA_PREFIX = "autograder-data-"  # + the worker's pid: a private folder of the assignment's data files
 # what a worker must share with this process, as "name": (package to hash or None, distribution or None)
 COMPARED = {"python": (None, None), "mlekit": ("mlekit", "mlekit"), "autograder": ("autograder", None),
             "nbgrader": (None, "nbgrader"), "numpy": (None, "numpy"), "scipy": (None, "scipy"),
@@ -203,7 +205,8 @@ class GraderPlugin(WorkerPlugin):
             worker.log_event(EVENT_TOPIC, {"worker": worker.address, "refused": self.refused})
             worker.loop.add_callback(worker.close, nanny=True, reason="autograder: refused")
             return
-        self.root = tempfile.mkdtemp(prefix="autograder-data-")  # 0700, owned by root
+        _remove_data_of_dead_workers()
+        self.root = tempfile.mkdtemp(prefix=f"{DATA_PREFIX}{os.getpid()}-")  # 0700, owned by root
         self.runners = queue.SimpleQueue()
         for uid in pick_uids(max(1, worker.state.nthreads)):
             runner = Worker(uid, self.preload)
@@ -239,6 +242,14 @@ class GraderPlugin(WorkerPlugin):
             return runner.grade(job, float(job.get("budget", 240.0)) + 120)
         finally:
             self.runners.put(runner)
+
+
+def _remove_data_of_dead_workers() -> None:
+    """The private data folders of worker processes that were killed (their teardown never ran)."""
+    for path in glob.glob(os.path.join(tempfile.gettempdir(), DATA_PREFIX + "*-*")):
+        pid = os.path.basename(path)[len(DATA_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not os.path.exists(f"/proc/{pid}") and os.stat(path).st_uid == os.geteuid():
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _retry(job: dict, reason: str) -> dict:

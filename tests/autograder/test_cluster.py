@@ -228,7 +228,7 @@ def _kill_mid_run(nanny: subprocess.Popen, root: Path, assignment: str, total: i
                 try:
                     below = worker.children(recursive=True)
                     if any(p.uids().real != 0 for p in below):  # a sandbox's student process
-                        state["left"] = below
+                        state["left"], state["pid"] = below, worker.pid
                         state["recorded_at_kill"] = done
                         worker.kill()
                         return
@@ -281,6 +281,8 @@ def test_class_graded_exactly_once_with_a_worker_killed(course, processes):
         rows = grade(str(root), "ps05_recipe_exponential", Options(cluster=address, progress=False))
         _check_class(root, "ps05_recipe_exponential", expected["ps05_recipe_exponential"], rows)
 
+        # the killed worker's private data folder was removed by a worker started after it
+        assert not list(Path(tempfile.gettempdir()).glob(f"autograder-data-{state['pid']}-*"))
         # the killed worker's runner finished its notebook into a closed pipe and ended, and took its
         # zygote and sandbox with it
         deadline = time.monotonic() + 120
