@@ -53,13 +53,18 @@ def make_course(where: Path) -> Path:
     return course
 
 
-def grade_cli(python: Path, course: Path, *extra, prefix=(), env=None, timeout=900):
+def grade_cli(python: Path, course: Path, *extra, prefix=(), env=None, timeout=900, started=None):
+    """Run the grading command; ``started`` (a list) receives its Popen as soon as it runs."""
     env = dict(env or os.environ)
     env.pop("PYTHONPATH", None)
     env["PATH"] = f"{python.parent}{os.pathsep}{env.get('PATH', '')}"
-    return subprocess.run([*prefix, str(python), "-m", "autograder", "grade", ASSIGNMENT, "--course", str(course),
-                           "--no-progress", *extra], capture_output=True, text=True, timeout=timeout, env=env,
-                          cwd=str(course.parent))
+    proc = subprocess.Popen([*prefix, str(python), "-m", "autograder", "grade", ASSIGNMENT, "--course", str(course),
+                             "--no-progress", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, cwd=str(course.parent))
+    if started is not None:
+        started.append(proc)
+    out, err = proc.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def report(course: Path) -> dict:
@@ -139,27 +144,46 @@ def test_a_sandbox_that_cannot_start_grades_nobody(private_tmp):
     assert "UNGRADABLE alice" in proc.stdout and "What to do" in proc.stdout
 
 
-def _sandbox_inits() -> list[int]:
-    """Host pids of sandbox inits: root processes of the sandbox script whose child is not root."""
-    out = []
+def _descendants(root: int) -> set[int]:
+    """Every process below ``root`` (children of children...), from /proc."""
+    children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+        if entry.isdigit():
+            try:
+                status = Path(f"/proc/{entry}/status").read_text()
+            except OSError:
+                continue
+            ppid = int(next(l for l in status.splitlines() if l.startswith("PPid:")).split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+    out, stack = set(), [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in out:
+                out.add(child)
+                stack.append(child)
+    return out
+
+
+def _sandbox_inits(grader: int) -> list[int]:
+    """Host pids of the sandbox inits started by the grading command ``grader`` (and by nothing else
+    on the machine: other tests grade at the same time): root processes whose child is the student's."""
+    out = []
+    for pid in _descendants(grader):
         try:
-            status = Path(f"/proc/{entry}/status").read_text()
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
         uid = int(next(l for l in status.splitlines() if l.startswith("Uid:")).split()[1])
         ppid = int(next(l for l in status.splitlines() if l.startswith("PPid:")).split()[1])
-        if uid == 0 or b"_sandbox.py" not in cmdline:
+        if uid == 0:
             continue
         try:
-            parent = Path(f"/proc/{ppid}/status").read_text()
+            parent_uid = int(next(l for l in Path(f"/proc/{ppid}/status").read_text().splitlines()
+                                  if l.startswith("Uid:")).split()[1])
         except OSError:
             continue
-        if int(next(l for l in parent.splitlines() if l.startswith("Uid:")).split()[1]) == 0:
-            out.append(ppid)  # the student's process's parent: init, a root process of the sandbox script
+        if parent_uid == 0 and ppid in _descendants(grader):
+            out.append(ppid)  # the student's process's parent: init, a root process of the sandbox
     return out
 
 
@@ -174,11 +198,14 @@ def test_init_killed_from_outside_is_graded_again(private_tmp):
     shutil.rmtree(course / "submitted")
     submit(course, "dave", slow)
     killed = []
+    started = []
 
     def killer():
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not killed:
-            for pid in _sandbox_inits():
+        while time.monotonic() < deadline and not killed and not started:
+            time.sleep(0.05)
+        while time.monotonic() < deadline and not killed and started[0].poll() is None:
+            for pid in _sandbox_inits(started[0].pid):
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
                 return
@@ -186,7 +213,8 @@ def test_init_killed_from_outside_is_graded_again(private_tmp):
 
     thread = threading.Thread(target=killer)
     thread.start()
-    proc = grade_cli(Path(sys.executable), course, "--no-canary", "--workers", "1", "--cell-timeout", "30")
+    proc = grade_cli(Path(sys.executable), course, "--no-canary", "--workers", "1", "--cell-timeout", "30",
+                     started=started)
     thread.join()
     assert killed, "no sandbox init was found to kill"
     assert proc.returncode == 1, proc.stdout + proc.stderr  # a grader error occurred: said, and non-zero

@@ -181,10 +181,12 @@ def test_what_the_fallback_cannot_isolate(fallback_course):
 
     course = fallback_course
     shutil.rmtree(course / "submitted")
-    for name in ("c12-ipc-a-writer", "c12-ipc-b-reader", "c12-fork-memory"):
-        build, _ = adv.CASES[name]
+    builds = {"c12-ipc-a-writer": adv.ipc_writer(window=25), "c12-ipc-b-reader": adv.ipc_reader(window=25),
+              "c12-fork-memory": adv.CASES["c12-fork-memory"][0]}  # wide windows: the two overlap under load
+    for name, build in builds.items():
         submit(course, name, build(honest_notebook(course), course))
-    proc = _grade(course, ASSIGNMENT, "--no-canary", "--workers", "3", "--memory-mb", "1024")  # all at once
+    proc = _grade(course, ASSIGNMENT, "--no-canary", "--workers", "3", "--memory-mb", "1024",
+                  "--cell-timeout", "60")  # all three at once
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = _report(course, ASSIGNMENT)
     # the reader got the honest answer (every autograded point): it saw what the writer left in /dev/shm,
