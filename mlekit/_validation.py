@@ -10,8 +10,53 @@ from __future__ import annotations
 
 import math
 import numbers
+from contextlib import contextmanager
 
 import numpy as np
+
+#: Magnitudes beyond which float64 cannot square a value with room to spare
+#: (its range is about 1e-308 .. 1e308): parameters of a scale, a rate or a shape
+#: outside [SMALL, BIG] make variances and information over- or underflow.
+BIG = 1e150
+SMALL = 1e-150
+
+RESCALE = (
+    "rescale the data (multiply or divide by a power of 10) so that the values and the estimates are of "
+    "moderate size, fit, and transform the estimates back"
+)
+
+
+@contextmanager
+def float_errors(owner: str, what: str):
+    """Run arithmetic quietly: NumPy's floating-point warnings are off (callers check the
+    results for inf and NaN) and a Python ``float`` overflow or division by zero becomes a
+    ``ValueError`` that says the magnitudes are beyond float64 and how to fix it."""
+    with np.errstate(all="ignore"):
+        try:
+            yield
+        except ArithmeticError as exc:  # OverflowError, ZeroDivisionError, FloatingPointError
+            raise ValueError(
+                f"{owner}: {what} overflows or divides by zero in float64 arithmetic ({type(exc).__name__}: "
+                f"{exc}); the data or parameters are of a magnitude float64 cannot handle here: {RESCALE}."
+            ) from None
+
+
+def as_rng(rng, owner: str) -> np.random.Generator:
+    """``numpy.random.default_rng(rng)`` for a Generator, BitGenerator, SeedSequence, a
+    non-negative integer seed (or a sequence of them) or None; ``ValueError`` otherwise."""
+    if rng is None or isinstance(rng, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)):
+        return np.random.default_rng(rng)
+    ok = False
+    if isinstance(rng, (numbers.Integral, np.integer)) and not isinstance(rng, (bool, np.bool_)):
+        ok = int(rng) >= 0
+    elif isinstance(rng, (list, tuple, np.ndarray)) and len(rng) > 0:
+        arr = np.asarray(rng)
+        ok = arr.ndim == 1 and np.issubdtype(arr.dtype, np.integer) and bool(np.all(arr >= 0))
+    if not ok:
+        raise ValueError(
+            f"{owner}: rng must be a numpy.random.Generator, a non-negative integer seed or None, got {rng!r}."
+        )
+    return np.random.default_rng(rng)
 
 
 def as_data(x, owner: str, *, name: str = "data") -> np.ndarray:
@@ -28,7 +73,8 @@ def as_data(x, owner: str, *, name: str = "data") -> np.ndarray:
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
     ):
-        raise ValueError(f"{owner}: {name} must be numbers, got an array of dtype {arr.dtype}.")
+        hint = " (if it holds numbers, convert it with np.asarray(x, dtype=float))" if arr.dtype == object else ""
+        raise ValueError(f"{owner}: {name} must be numbers, got an array of dtype {arr.dtype}{hint}.")
     if np.issubdtype(arr.dtype, np.complexfloating):
         raise ValueError(f"{owner}: {name} must be real numbers, got complex values.")
     if arr.ndim == 0:
@@ -39,6 +85,12 @@ def as_data(x, owner: str, *, name: str = "data") -> np.ndarray:
         )
     if arr.size == 0:
         raise ValueError(f"{owner}: {name} is empty; at least one observation is needed.")
+    if arr.dtype.kind == "f" and arr.dtype != np.float64:
+        # float16/float32/longdouble: computed in float64 from here on (float32 sums and
+        # squares lose the digits a fit needs; longdouble beyond float64 becomes inf and is
+        # reported by the finiteness check)
+        with np.errstate(over="ignore"):
+            arr = arr.astype(np.float64)
     return arr
 
 

@@ -45,13 +45,19 @@ others (``theta[k-1] = 1 - sum(theta[:k-1])``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
 
 from ._validation import (
+    BIG,
+    RESCALE,
+    SMALL,
     as_data,
+    as_rng,
+    float_errors,
     as_positive_int,
     as_scalar,
     check_finite,
@@ -175,12 +181,18 @@ class Family:
         check_finite(arr, self.name)
         return arr
 
-    def check_params(self, params: dict, *, interior: bool = False, where: str = "") -> dict:
+    def check_params(self, params: dict, *, interior: bool = False, where: str = "", moderate: bool = False) -> dict:
         """Validate a dict of parameter values against their domains.
 
         ``interior=True`` also refuses values on a closed boundary, where the
         log-likelihood is not differentiable (used by ``score`` and ``hessian``).
+        ``moderate=True`` (derivatives, information, starting values) also refuses a
+        positive parameter (a scale, rate, shape or mean on ``(0, inf)``) outside
+        ``[1e-150, 1e150]``, where its square, and so the information and the
+        variance, leave the range of float64.
         """
+        if not isinstance(params, dict):
+            raise ValueError(f"{self.name}: parameters must be given as a dict {{name: value}}, got {params!r}.")
         owner = f"{self.name}{'.' + where if where else ''}"
         expected = set(self.param_names)
         given = set(params)
@@ -214,6 +226,12 @@ class Family:
                         "the log-likelihood is not differentiable there."
                     )
                 raise ValueError(f"{owner}: {spec.name} must lie in {spec.describe()}, got {v!r}.")
+            if moderate and spec.size is None and spec.lower == 0 and spec.upper == np.inf and v != 0 and not (SMALL <= v <= BIG):
+                raise ValueError(
+                    f"{owner}: {spec.name} = {v:.3g} is beyond the magnitudes float64 can square "
+                    f"(a positive parameter must lie within [{SMALL:g}, {BIG:g}] here, or its information and "
+                    f"variance over- or underflow); {RESCALE}."
+                )
             out[spec.name] = v
         self._check_params_extra(out, owner)
         return out
@@ -230,29 +248,84 @@ class Family:
         """Constraints that involve several parameters (e.g. a probability vector's sum)."""
 
     # --------------------------------------------------------- public methods
+    def _impossible(self, x: np.ndarray, p: dict):
+        """Mask of the observations that have probability 0 under ``p`` (log-density -inf by
+        right: a probability at a closed edge, a support that depends on the parameters), or
+        None when there are none. Any other -inf is an overflow and is reported as one.
+        A family defined outside mlekit may have zeros this base class cannot know about:
+        its -inf values are taken as meant."""
+        return None if type(self).__module__ == __name__ else np.ones(x.shape, dtype=bool)
+
     def logpdf(self, x, **params) -> np.ndarray:
         """Per-observation log-density (log-probability for discrete families)."""
         arr = self.check_data(x)
         p = self.check_params(params, where="logpdf")
-        return self._logpdf(arr, p)
+        return self._logdensity(arr, p, "logpdf")
 
     def loglik(self, x, **params) -> float:
         r"""Log-likelihood :math:`\ell(\theta) = \sum_i \log f(x_i;\theta)`."""
         arr = self.check_data(x)
         p = self.check_params(params, where="loglik")
-        return float(self._loglik(arr, p))
+        return self._loglik_checked(arr, p, "loglik")
 
     def score(self, x, **params) -> np.ndarray:
         """Gradient of the log-likelihood with respect to ``coord_names``."""
         arr = self.check_data(x)
-        p = self.check_params(params, interior=True, where="score")
-        return np.asarray(self._score(arr, p), dtype=float).reshape(self.n_free)
+        p = self.check_params(params, interior=True, where="score", moderate=True)
+        return self._derivative(arr, p, "score")
 
     def hessian(self, x, **params) -> np.ndarray:
         """Matrix of second derivatives of the log-likelihood (``coord_names`` axes)."""
         arr = self.check_data(x)
-        p = self.check_params(params, interior=True, where="hessian")
-        return np.asarray(self._hessian(arr, p), dtype=float).reshape(self.n_free, self.n_free)
+        p = self.check_params(params, interior=True, where="hessian", moderate=True)
+        return self._derivative(arr, p, "hessian")
+
+    # Checked evaluation for validated data and parameters: what the public methods
+    # return, and what the rest of mlekit calls on data it has already checked (the data
+    # are validated once, at the public door; these never read them again).
+    def _logdensity(self, arr: np.ndarray, p: dict, where: str) -> np.ndarray:
+        owner = f"{self.name}.{where}"
+        with float_errors(owner, "the log-density"):
+            out = np.asarray(self._logpdf(arr, p), dtype=float)
+            bad = np.isnan(out) | (out == np.inf)
+            ninf = out == -np.inf
+            if ninf.any():
+                zero = self._impossible(arr, p)
+                bad |= ninf if zero is None else ninf & ~zero
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"{owner}: the log-density at data index {i} (value {arr[i].item()!r}) with {p!r} is {out[i]}, "
+                f"beyond the range of float64 (the value is too far out for these parameters); {RESCALE}."
+            )
+        return out
+
+    def _loglik_checked(self, arr: np.ndarray, p: dict, where: str) -> float:
+        owner = f"{self.name}.{where}"
+        with float_errors(owner, "the log-likelihood"):
+            v = float(self._loglik(arr, p))
+        if v == -np.inf:
+            zero = self._impossible(arr, p)
+            if zero is not None and zero.any():
+                return v  # an observation impossible under p: the likelihood is 0
+        if not math.isfinite(v):
+            # tell where: the first observation whose log-density is not finite, if any
+            self._logdensity(arr, p, where)
+            raise ValueError(
+                f"{owner}: the log-likelihood with {p!r} is {v}: a sum beyond the range of float64; {RESCALE}."
+            )
+        return v
+
+    def _derivative(self, arr: np.ndarray, p: dict, what: str) -> np.ndarray:
+        owner = f"{self.name}.{what}"
+        k = self.n_free
+        with float_errors(owner, f"the {what}"):
+            fn = self._score if what == "score" else self._hessian
+            out = np.asarray(fn(arr, p), dtype=float).reshape((k,) if what == "score" else (k, k))
+            ok = bool(np.isfinite(out).all())
+        if not ok:
+            raise ValueError(f"{owner}: the {what} at {p!r} is not finite in float64 ({out}); {RESCALE}.")
+        return out
 
     def observed_information(self, x, **params) -> np.ndarray:
         """Observed information, the negative Hessian of the log-likelihood."""
@@ -264,8 +337,21 @@ class Family:
         :math:`I(\theta) = -\mathbb{E}[\partial^2 \log f(X;\theta)]`; for ``n``
         independent observations it is ``n * fisher_information(...)``.
         """
-        p = self.check_params(params, interior=True, where="fisher_information")
-        return np.asarray(self._fisher(p), dtype=float).reshape(self.n_free, self.n_free)
+        p = self.check_params(params, interior=True, where="fisher_information", moderate=True)
+        return self._fisher_checked(p, "fisher_information")
+
+    def _fisher_checked(self, p: dict, where: str) -> np.ndarray:
+        owner = f"{self.name}.{where}"
+        k = self.n_free
+        with float_errors(owner, "the Fisher information"):
+            out = np.asarray(self._fisher(p), dtype=float).reshape(k, k)
+            # every diagonal entry of an information is > 0; 0 or a subnormal is an underflow
+            ok = bool(np.isfinite(out).all() and np.all(np.diag(out) >= np.finfo(float).tiny))
+        if not ok:
+            raise ValueError(
+                f"{owner}: the information at {p!r} leaves the range of float64 ({out}); {RESCALE}."
+            )
+        return out
 
     def mle(self, x) -> dict:
         """The maximum-likelihood estimate in closed form, as ``{name: value}``."""
@@ -293,7 +379,13 @@ class Family:
             raise ValueError(f"{owner}: missing the sample size, e.g. {self.name}().sample(100, ...).")
         size = as_positive_int(size, owner, "size")
         p = self.check_params(params, where="sample")
-        return self._sample(np.random.default_rng(rng), size, p)
+        gen = as_rng(rng, owner)
+        with float_errors(owner, "sampling"):
+            out = self._sample(gen, size, p)
+            ok = not (np.issubdtype(np.asarray(out).dtype, np.floating) and not np.isfinite(out).all())
+        if not ok:
+            raise ValueError(f"{owner}: the draws at {p!r} are not finite in float64; choose parameters of moderate size.")
+        return out
 
     def boundary(self, **params) -> tuple[str, ...]:
         """Names of the parameters that sit on a closed boundary of their domain."""
@@ -310,11 +402,24 @@ class Family:
     # ----------------------------------------------------- coordinates helpers
     def to_vector(self, params: dict) -> np.ndarray:
         """Free coordinates of a parameter dict (the point where ``score`` lives)."""
-        return np.array([float(params[name]) for name in self.coord_names])
+        p = self.check_params(params, where="to_vector")
+        return self._to_vector(p)
+
+    def _to_vector(self, p: dict) -> np.ndarray:
+        return np.array([float(p[name]) for name in self.coord_names])
 
     def from_vector(self, vec) -> dict:
         """Inverse of :meth:`to_vector`."""
-        return {name: float(v) for name, v in zip(self.coord_names, np.asarray(vec, dtype=float))}
+        owner = f"{self.name}.from_vector"
+        try:
+            arr = np.asarray(vec, dtype=float).reshape(-1)
+        except (TypeError, ValueError):
+            arr = None
+        if arr is None or arr.size != self.n_free or np.ndim(vec) > 1:
+            raise ValueError(
+                f"{owner}: vec must be {self.n_free} number(s), one per coordinate {', '.join(self.coord_names)}, got {vec!r}."
+            )
+        return {name: float(v) for name, v in zip(self.coord_names, arr)}
 
     def inverse_information(self, n: int, **params) -> tuple[np.ndarray, tuple[str, ...]]:
         """Asymptotic covariance of the MLE from ``n`` observations, and its axis names.
@@ -325,8 +430,28 @@ class Family:
         (``report_names``), which for ``Categorical`` include the last
         probability.
         """
-        p = self.check_params(params, where="inverse_information")
-        return np.asarray(self._inverse_fisher(p), dtype=float) / n, self.report_names
+        owner = f"{self.name}.inverse_information"
+        n = as_positive_int(n, owner, "n (the number of observations)")
+        p = self.check_params(params, where="inverse_information", moderate=True)
+        return self._inverse_information(n, p, "inverse_information"), self.report_names
+
+    def _inverse_information(self, n: int, p: dict, where: str) -> np.ndarray:
+        owner = f"{self.name}.{where}"
+        interior = {s.name for s in self.params if s.contains(p[s.name], interior=True)}
+        with float_errors(owner, "the inverse information"):
+            try:
+                cov = np.asarray(self._inverse_fisher(p), dtype=float) / n
+            except np.linalg.LinAlgError:
+                cov = None
+            ok = cov is not None and bool(np.isfinite(cov).all())
+            if ok and len(interior) == len(self.params):
+                # at an interior point every variance is > 0: 0 or a subnormal is an underflow
+                ok = bool(np.all(np.diag(cov) >= np.finfo(float).tiny))
+        if not ok:
+            raise ValueError(
+                f"{owner}: the inverse information at {p!r} is singular or leaves the range of float64; {RESCALE}."
+            )
+        return cov
 
     @property
     def report_names(self) -> tuple[str, ...]:
@@ -442,6 +567,9 @@ class Bernoulli(Family):
             return arr.astype(np.int8)
         return check_integers(arr, self.name, lower=0, upper=1, what="0/1 outcomes")
 
+    def _impossible(self, x, p):
+        return (x == 1) & (p["p"] == 0) | (x == 0) & (p["p"] == 1)
+
     def _logpdf(self, x, p):
         # xlogy/xlog1py give 0*log(0) = 0 without a warning, so p = 0 or 1 works.
         return special.xlogy(x, p["p"]) + special.xlog1py(1 - x, -p["p"])
@@ -504,6 +632,9 @@ class Binomial(Family):
 
     def _check_support(self, arr):
         return check_integers(arr, self.name, lower=0, upper=self.n, what=f"success counts out of n={self.n}")
+
+    def _impossible(self, x, p):
+        return (x > 0) & (p["p"] == 0) | (x < self.n) & (p["p"] == 1)
 
     def _logpdf(self, x, p):
         m = self.n
@@ -578,11 +709,12 @@ class Categorical(Family):
     def report_names(self):
         return tuple(f"theta[{j}]" for j in range(self.k))
 
-    def to_vector(self, params):
-        return np.asarray(params["theta"], dtype=float)[: self.k - 1].copy()
+    def _to_vector(self, p):
+        return np.asarray(p["theta"], dtype=float)[: self.k - 1].copy()
 
     def from_vector(self, vec):
-        vec = np.asarray(vec, dtype=float)
+        vec = super().from_vector(vec)  # checks the length
+        vec = np.array(list(vec.values()))
         return {"theta": np.append(vec, 1.0 - vec.sum())}
 
     def _check_support(self, arr):
@@ -599,6 +731,9 @@ class Categorical(Family):
 
     def _counts(self, x):
         return np.bincount(x.astype(np.intp, copy=False), minlength=self.k).astype(float)
+
+    def _impossible(self, x, p):
+        return p["theta"][x.astype(np.intp, copy=False)] == 0
 
     def _logpdf(self, x, p):
         with np.errstate(divide="ignore"):  # log(0) = -inf is the right answer here
@@ -651,6 +786,9 @@ class Poisson(Family):
 
     def _check_support(self, arr):
         return check_integers(arr, self.name, lower=0, what="counts")
+
+    def _impossible(self, x, p):
+        return (x > 0) & (p["lam"] == 0)
 
     def _logpdf(self, x, p):
         return special.xlogy(x, p["lam"]) - p["lam"] - special.gammaln(x + 1.0)
@@ -1715,6 +1853,9 @@ class Geometric(Family):
     def _check_support(self, arr):
         return check_counts_fast(arr, self.name, what="counts of failures")[0]
 
+    def _impossible(self, x, p):
+        return (x > 0) & (p["prob"] == 1)
+
     def _logpdf(self, x, p):
         return np.log(p["prob"]) + special.xlog1py(x, -p["prob"])
 
@@ -1792,6 +1933,9 @@ class Uniform(Family):
     def _check_params_extra(self, p, owner):
         if not p["a"] < p["b"]:
             raise ValueError(f"{owner}: need a < b, got a = {p['a']!r}, b = {p['b']!r}.")
+
+    def _impossible(self, x, p):
+        return (x < p["a"]) | (x > p["b"])
 
     def _logpdf(self, x, p):
         a, b = p["a"], p["b"]

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -280,9 +282,15 @@ def test_student_t_matches_statsmodels_tmodel():
     pytest.importorskip("statsmodels")
     from statsmodels.miscmodels.tmodel import TLinearModel
 
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
     x = mlekit.StudentT().sample(400, rng=SEED, mu=1.0, sigma=2.0, df=4.0)
-    res = TLinearModel(x, np.ones((x.size, 1))).fit(start_params=[1.0, 4.0, 2.0], disp=0, method="bfgs",
-                                                     maxiter=2000, gtol=1e-10)
+    with warnings.catch_warnings():
+        # statsmodels' BFGS sometimes stops just short of gtol=1e-10 (precision loss; seen under
+        # load with two BLAS threads) and warns; its estimate is still compared below to 1e-5
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = TLinearModel(x, np.ones((x.size, 1))).fit(start_params=[1.0, 4.0, 2.0], disp=0, method="bfgs",
+                                                         maxiter=2000, gtol=1e-10)
     r = mlekit.fit(mlekit.StudentT(), x)
     const, df, scale = res.params
     assert r.params["mu"] == pytest.approx(const, rel=1e-5)
