@@ -2079,9 +2079,11 @@ class CustomFamily(Family):
     Parameters
     ----------
     logpdf : callable
-        ``logpdf(x, **params) -> array`` of per-observation log-densities
-        (vectorized over the data array ``x``), e.g.
-        ``lambda x, a, b: scipy.stats.gamma.logpdf(x, a, scale=1/b)``.
+        ``logpdf(x, **params) -> array`` of per-observation log-densities, **one
+        value per observation** (shape ``(n,)``, vectorized over the data array
+        ``x``), e.g. ``lambda x, a, b: scipy.stats.gamma.logpdf(x, a, scale=1/b)``.
+        A function that returns the sum (one number) is refused: the fit would
+        treat it as the density of every observation.
     param_names : sequence of str
         The parameter names, in order.
     domains : dict, optional
@@ -2089,11 +2091,16 @@ class CustomFamily(Family):
         Numerical fits work in an unconstrained reparameterization
         (log / logit) built from these.
     score : callable, optional
-        ``score(x, **params)`` returning the per-observation gradient, as an
-        array of shape ``(n, k)`` or a sequence of ``k`` arrays. Without it,
-        derivatives come from central finite differences.
+        ``score(x, **params)`` returning the gradient: per observation, as an
+        array of shape ``(n, k)`` or ``(k, n)``, a sequence of ``k`` arrays of
+        length ``n``, or (one parameter) an array of length ``n``; or summed, as
+        ``k`` numbers. Without it, derivatives come from central finite differences.
+    hessian : callable, optional
+        ``hessian(x, **params)`` returning the matrix of second derivatives of
+        the log-likelihood, ``(k, k)`` (summed) or ``(n, k, k)`` (per observation).
+        Without it, central differences of the score.
     name : str
-        A label for messages and summaries.
+        A label for messages, ``repr`` and summaries.
     discrete : bool
         Whether the data are counts (only used for display).
 
@@ -2108,37 +2115,63 @@ class CustomFamily(Family):
     only checked to be finite numbers: return ``-inf`` from ``logpdf`` for
     values outside your support, and ``fit`` reports the first such value.
 
+    A ``score`` or ``hessian`` you supply is **checked** by ``fit``, at the
+    start and at the estimate, against finite differences of the
+    log-likelihood (respectively of the score); a mismatch beyond what the
+    finite differences can resolve raises ``ValueError`` naming the
+    parameter and both values (a wrong score moves the estimate; a wrong
+    Hessian, the standard errors).
+
     statsmodels: ``GenericLikelihoodModel``; R: ``stats4::mle``, ``bbmle::mle2``.
     """
 
-    def __init__(self, logpdf, param_names, *, domains=None, score=None, name: str = "CustomFamily", discrete: bool = False):
+    def __init__(self, logpdf, param_names, *, domains=None, score=None, name: str = "CustomFamily",
+                 discrete: bool = False, hessian=None):
         if not callable(logpdf):
             raise ValueError(f"CustomFamily: logpdf must be a callable logpdf(x, **params), got {logpdf!r}.")
         if score is not None and not callable(score):
             raise ValueError(f"CustomFamily: score must be a callable score(x, **params) or None, got {score!r}.")
-        if isinstance(param_names, str) or not all(isinstance(s, str) and s.isidentifier() for s in param_names):
+        if hessian is not None and not callable(hessian):
+            raise ValueError(f"CustomFamily: hessian must be a callable hessian(x, **params) or None, got {hessian!r}.")
+        try:
+            names = tuple(param_names)
+        except TypeError:
+            names = None
+        if isinstance(param_names, str) or names is None or not all(isinstance(t, str) and t.isidentifier() for t in names):
             raise ValueError(f"CustomFamily: param_names must be a sequence of identifiers, got {param_names!r}.")
-        names = tuple(param_names)
         if not names or len(set(names)) != len(names):
             raise ValueError(f"CustomFamily: param_names must be non-empty and distinct, got {param_names!r}.")
+        if domains is not None and not isinstance(domains, dict):
+            raise ValueError(f"CustomFamily: domains must be a dict {{name: (lower, upper)}}, got {domains!r}.")
         domains = dict(domains or {})
         unknown = set(domains) - set(names)
         if unknown:
             raise ValueError(f"CustomFamily: domains names unknown parameter(s) {', '.join(sorted(unknown))}; parameters are {', '.join(names)}.")
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"CustomFamily: name must be a non-empty string, got {name!r}.")
         specs = []
         for nm in names:
-            lo, hi = domains.get(nm, (-np.inf, np.inf))
-            lo, hi = float(lo), float(hi)
+            try:
+                lo, hi = domains.get(nm, (-np.inf, np.inf))
+                lo, hi = float(lo), float(hi)
+            except (TypeError, ValueError):
+                raise ValueError(f"CustomFamily: domain of {nm} must be a pair (lower, upper) of numbers, got {domains.get(nm)!r}.") from None
             if not lo < hi:
                 raise ValueError(f"CustomFamily: domain of {nm} must be (lower, upper) with lower < upper, got {(lo, hi)!r}.")
             typ = (lo + 0.25 * (hi - lo), lo + 0.75 * (hi - lo)) if np.isfinite(lo) and np.isfinite(hi) else (
                 (lo + 0.5, lo + 3) if np.isfinite(lo) else (hi - 3, hi - 0.5) if np.isfinite(hi) else (-3.0, 3.0))
             specs.append(Param(nm, lo, hi, typical=typ))
         self.params = tuple(specs)
-        self.name = str(name)
+        self.name = name
         self.discrete = bool(discrete)
         self._user_logpdf = logpdf
         self._user_score = score
+        self._user_hessian = hessian
+
+    def __repr__(self) -> str:
+        if self.name == "CustomFamily":
+            return f"CustomFamily(param_names={self.param_names!r})"
+        return f"CustomFamily(name={self.name!r}, param_names={self.param_names!r})"
 
     def _fixed(self):
         return {"param_names": self.param_names}
@@ -2148,17 +2181,32 @@ class CustomFamily(Family):
         check_finite(arr, self.name)
         return arr
 
-    def _logpdf(self, x, p):
+    def _impossible(self, x, p):
+        return np.ones(x.shape, dtype=bool)  # the user's -inf marks values outside their support
+
+    def _call(self, fn, what, x, p):
+        """Call a user function; any exception it raises becomes a ValueError that names it."""
         try:
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                out = np.asarray(self._user_logpdf(x, **p), dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{self.name}: the user logpdf failed at {p!r}: {exc}") from None
+            with np.errstate(all="ignore"):
+                return fn(x, **p)
+        except Exception as exc:  # the user's code: report whatever it raised, by name
+            raise ValueError(f"{self.name}: the user {what} raised {type(exc).__name__} at {p!r}: {exc}") from exc
+
+    def _logpdf(self, x, p):
+        raw = self._call(self._user_logpdf, "logpdf", x, p)
+        try:
+            out = np.asarray(raw, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.name}: logpdf must return numbers, got {type(raw).__name__}.") from None
         if out.shape != x.shape:
-            try:
-                out = np.broadcast_to(out, x.shape)
-            except ValueError:
-                raise ValueError(f"{self.name}: logpdf returned shape {out.shape} for data of shape {x.shape}.") from None
+            hint = (
+                " It returned one number: return the log-density of each observation (do not sum it; "
+                "mlekit sums)." if out.size == 1 and x.size > 1 else ""
+            )
+            raise ValueError(
+                f"{self.name}: logpdf must return one value per observation, shape {x.shape}, "
+                f"got shape {out.shape}.{hint}"
+            )
         return np.where(np.isnan(out), -np.inf, out)
 
     def _inside(self, p):
@@ -2168,7 +2216,8 @@ class CustomFamily(Family):
         p = dict(zip(self.param_names, (float(t) for t in theta)))
         if not self._inside(p):
             return -np.inf
-        return float(np.sum(self._logpdf(x, p)))
+        with np.errstate(all="ignore"):
+            return float(np.sum(self._logpdf(x, p)))
 
     def _steps(self, theta, power):
         h = np.finfo(float).eps ** power * np.maximum(1.0, np.abs(theta))
@@ -2177,20 +2226,30 @@ class CustomFamily(Family):
             h[i] = min(h[i], 0.5 * room)
         return h
 
-    def _grad_vec(self, x, theta):
-        if self._user_score is not None:
-            p = dict(zip(self.param_names, (float(t) for t in theta)))
-            g = self._user_score(x, **p)
-            g = np.asarray(g, dtype=float)
-            k = len(self.params)
-            if g.ndim == 2 and g.shape == (x.size, k):
-                return g.sum(axis=0)
-            if g.ndim == 2 and g.shape == (k, x.size):
-                return g.sum(axis=1)
-            if g.shape == (k,):
-                return g
-            raise ValueError(f"{self.name}: score returned shape {g.shape}; expected ({x.size}, {k}) or ({k}, {x.size}).")
-        h = self._steps(theta, 1 / 3)
+    def _user_grad(self, x, theta):
+        """The user's score, summed over observations, as a (k,) array."""
+        p = dict(zip(self.param_names, (float(t) for t in theta)))
+        raw = self._call(self._user_score, "score", x, p)
+        try:
+            g = np.asarray(raw, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.name}: score must return numbers, got {type(raw).__name__}.") from None
+        k, n = len(self.params), x.size
+        if g.shape == (n, k):
+            return g.sum(axis=0)
+        if g.shape == (k, n):
+            return g.sum(axis=1)
+        if k == 1 and g.shape == (n,):
+            return np.array([g.sum()])
+        if g.shape == (k,):
+            return g
+        raise ValueError(
+            f"{self.name}: score returned shape {g.shape}; expected the gradient per observation, ({n}, {k}) or "
+            f"({k}, {n}){f' or ({n},)' if k == 1 else ''}, or summed, ({k},)."
+        )
+
+    def _fd_grad(self, x, theta, h=None):
+        h = self._steps(theta, 1 / 3) if h is None else h
         g = np.empty(theta.size)
         for i in range(theta.size):
             e = np.zeros(theta.size)
@@ -2198,7 +2257,28 @@ class CustomFamily(Family):
             g[i] = (self._ll_vec(x, theta + e) - self._ll_vec(x, theta - e)) / (2 * h[i])
         return g
 
-    def _hess_vec(self, x, theta):
+    def _grad_vec(self, x, theta):
+        if self._user_score is not None:
+            return self._user_grad(x, theta)
+        return self._fd_grad(x, theta)
+
+    def _user_hess(self, x, theta):
+        p = dict(zip(self.param_names, (float(t) for t in theta)))
+        raw = self._call(self._user_hessian, "hessian", x, p)
+        try:
+            H = np.asarray(raw, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.name}: hessian must return numbers, got {type(raw).__name__}.") from None
+        k, n = len(self.params), x.size
+        if H.shape == (n, k, k):
+            H = H.sum(axis=0)
+        elif H.size == k * k and H.ndim <= 2:
+            H = H.reshape(k, k)
+        else:
+            raise ValueError(f"{self.name}: hessian returned shape {H.shape}; expected ({k}, {k}) or ({n}, {k}, {k}).")
+        return 0.5 * (H + H.T)
+
+    def _fd_hess(self, x, theta):
         h = self._steps(theta, 1 / 4 if self._user_score is None else 1 / 3)
         k = theta.size
         H = np.empty((k, k))
@@ -2208,6 +2288,11 @@ class CustomFamily(Family):
             H[i] = (self._grad_vec(x, theta + e) - self._grad_vec(x, theta - e)) / (2 * h[i])
         return 0.5 * (H + H.T)
 
+    def _hess_vec(self, x, theta):
+        if self._user_hessian is not None:
+            return self._user_hess(x, theta)
+        return self._fd_hess(x, theta)
+
     def _theta(self, p):
         return np.array([float(p[n]) for n in self.param_names])
 
@@ -2216,6 +2301,46 @@ class CustomFamily(Family):
 
     def _hessian(self, x, p):
         return self._hess_vec(x, self._theta(p))
+
+    def _check_derivatives(self, x, p: dict, where: str) -> None:
+        """Compare the user's score and Hessian with finite differences at ``p``.
+
+        The difference counts as a mismatch when it exceeds both 1e-5 of the
+        finite-difference value and 50 times the finite differences' own
+        uncertainty (the change between steps h and 2h, and the rounding of the
+        log-likelihood over h); what is left is a real error in the formula.
+        """
+        theta = self._theta(p)
+        names = self.param_names
+        with np.errstate(all="ignore"):
+            if self._user_score is not None:
+                h = self._steps(theta, 1 / 3)
+                g_fd = self._fd_grad(x, theta, h)
+                g_2h = self._fd_grad(x, theta, 2 * h)
+                g_u = self._user_grad(x, theta)
+                ll = abs(self._ll_vec(x, theta))
+                slack = np.maximum(1e-5 * np.abs(g_fd), 50 * np.abs(g_fd - g_2h) + 1e3 * np.finfo(float).eps * (1 + ll) / h)
+                bad = ~(np.abs(g_u - g_fd) <= slack)
+                if np.isfinite(g_fd).all() and bad.any():
+                    i = int(np.flatnonzero(bad)[0])
+                    raise ValueError(
+                        f"{self.name}: the score you supplied does not match the derivative of your logpdf {where} "
+                        f"({p!r}): d loglik / d {names[i]} is {g_u[i]:.6g} by your score but {g_fd[i]:.6g} by finite "
+                        "differences of the log-likelihood. Check the score's formula (or leave score=None to use "
+                        "finite differences)."
+                    )
+            if self._user_hessian is not None:
+                H_u = self._user_hess(x, theta)
+                H_fd = self._fd_hess(x, theta)
+                scale = np.sqrt(np.abs(np.outer(np.diag(H_fd), np.diag(H_fd))))
+                bad = ~(np.abs(H_u - H_fd) <= 1e-4 * scale + 1e-8 * np.abs(H_fd) + 1e-12)
+                if np.isfinite(H_fd).all() and bad.any():
+                    i, j = (int(v[0]) for v in np.nonzero(bad))
+                    raise ValueError(
+                        f"{self.name}: the hessian you supplied does not match the derivative of the score {where} "
+                        f"({p!r}): entry ({names[i]}, {names[j]}) is {H_u[i, j]:.6g} by your hessian but "
+                        f"{H_fd[i, j]:.6g} by finite differences. Check the hessian's formula (or leave hessian=None)."
+                    )
 
     def _fisher(self, p):
         raise ValueError(

@@ -399,6 +399,11 @@ def _generic(family, x, method, start, opts, objective, *, label=None, scipy_met
                     f"{p0!r}: is that value outside the model's support, or the start poor?"
                 )
         raise ValueError(f"fit: the log-likelihood of {name} at the start {p0!r} is not finite; choose another start.")
+    custom_derivatives = isinstance(family, CustomFamily) and (
+        family._user_score is not None or family._user_hessian is not None
+    )
+    if custom_derivatives:
+        family._check_derivatives(x, p0, "at the start")
     with np.errstate(all="ignore"):
         if method == "newton":
             trace = _opt.newton_raphson(L, S, H, eta0, **opts)
@@ -414,6 +419,8 @@ def _generic(family, x, method, start, opts, objective, *, label=None, scipy_met
 
     trace = replace(trace, iterates=iterates)
     params = dict(zip(names, map(float, iterates[-1])))
+    if custom_derivatives and all(s.contains(params[s.name], interior=True) for s in specs):
+        family._check_derivatives(x, params, "at the estimate")
     return _numerical_result(family, x, params, trace, (lf, sf, hf), label or method)
 
 
