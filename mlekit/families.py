@@ -954,10 +954,11 @@ class Normal(Family):
         n = x.size
         s2 = ss / n
         if not s2 > 0:
+            _no_spread_or_underflow(self.name, x, "sigma2")
             where = "all observations are equal" if n > 1 else "there is a single observation"
             raise ValueError(
                 f"{self.name}: the MLE of sigma2 does not exist because {where} "
-                f"(value {x[0]!r}){' and equal to the fixed mu' if self.fixed_mu is not None else ''}: "
+                f"(value {x[0].item()!r}){' and equal to the fixed mu' if self.fixed_mu is not None else ''}: "
                 "the likelihood grows without bound as sigma2 -> 0."
             )
         out["sigma2"] = s2
@@ -972,10 +973,11 @@ class Normal(Family):
         if self.fixed_sigma2 is None:
             s2 = _sum_sq_dev(x, mu) / n
             if not s2 > 0:
+                _no_spread_or_underflow(self.name, x, "sigma2")
                 where = "all observations are equal" if n > 1 else "there is a single observation"
                 raise ValueError(
                     f"{self.name}: the MLE of sigma2 does not exist because {where} "
-                    f"(value {x[0]!r}){' and equal to the fixed mu' if self.fixed_mu is not None else ''}: "
+                    f"(value {x[0].item()!r}){' and equal to the fixed mu' if self.fixed_mu is not None else ''}: "
                     "the likelihood grows without bound as sigma2 -> 0."
                 )
             out["sigma2"] = s2
@@ -984,6 +986,17 @@ class Normal(Family):
     def _sample(self, rng, size, p):
         mu, s2 = self._full(p)
         return rng.normal(mu, np.sqrt(s2), size=size)
+
+
+def _no_spread_or_underflow(owner: str, x: np.ndarray, what: str) -> None:
+    """Raise the right ValueError when a variance came out 0 although the data differ:
+    their deviations are too small for float64 to square (e.g. data at 1e-300), which is
+    not the same as "all observations are equal"."""
+    if x.size > 1 and x.max() > x.min():
+        raise ValueError(
+            f"{owner}: the data differ (from {x.min()!r} to {x.max()!r}) but their squared deviations underflow "
+            f"float64, so {what} cannot be represented; {RESCALE}."
+        )
 
 
 def _sum_sq_dev(x: np.ndarray, mu: float) -> float:
@@ -1236,7 +1249,7 @@ class Gamma(_FromSufficientStats):
         c = np.log(m) - L / n
         if not c > 1e-15 * max(1.0, abs(np.log(m))):
             raise ValueError(
-                f"{self.name}: the MLE does not exist because all observations are equal (value {x[0]!r}): "
+                f"{self.name}: the MLE does not exist because all observations are equal (value {x[0].item()!r}): "
                 "the likelihood grows without bound as shape -> infinity."
             )
         a0 = (3 - c + np.sqrt((c - 3) ** 2 + 24 * c)) / (12 * c)  # Minka (2002)
@@ -1340,7 +1353,7 @@ class Weibull(Family):
         vmax, vmin = float(v.max()), float(v.min())
         if not vmax > vmin:
             raise ValueError(
-                f"{self.name}: the MLE does not exist because all observations are equal (value {x[0]!r}): "
+                f"{self.name}: the MLE does not exist because all observations are equal (value {x[0].item()!r}): "
                 "the likelihood grows without bound as shape -> infinity."
             )
         v2 = v * v
@@ -1480,6 +1493,12 @@ class Beta(_FromSufficientStats):
         return x, self._fit_auto(x, s)
 
     def _fit_auto(self, x, s=None):
+        if not x.max() > x.min():
+            where = "all observations are equal" if x.size > 1 else "there is a single observation"
+            raise ValueError(
+                f"{self.name}: the MLE does not exist because {where} (value {x[0].item()!r}): the likelihood grows "
+                "without bound as shape1 and shape2 -> infinity with their ratio fixed (a spike at that value)."
+            )
         s = self._stats(x) if s is None else s
         obj = (lambda p: float(self._ll(s, p)), lambda p: self._sc(s, p), lambda p: self._hs(s, p))
         return None, None, obj  # generic Newton in log coordinates on the O(1) objective
@@ -1716,7 +1735,22 @@ class StudentT(Family):
         i_vv = 0.25 * (_trigamma(v / 2) - _trigamma((v + 1) / 2)) - (v + 5) / (2 * v * (v + 1) * (v + 3))
         return np.array([[i_mm, 0, 0], [0, i_ss, i_sv], [0, i_sv, i_vv]])
 
+    def _auto_route(self, arr):
+        x = self._check_support(arr)
+        if not x.max() > x.min():
+            where = "all observations are equal" if x.size > 1 else "there is a single observation"
+            raise ValueError(
+                f"{self.name}: the MLE does not exist because {where} (value {x[0].item()!r}): the likelihood grows "
+                "without bound as sigma -> 0."
+            )
+        return x, None
+
     def _diagnose(self, params):
+        if 0 < params.get("sigma", 1.0) < 1e-8 * max(1.0, abs(params.get("mu", 0.0))):
+            return (
+                "; sigma is heading to 0: the t likelihood grows without bound at a value repeated often "
+                "enough (no maximum there); check the data for ties"
+            )
         if params.get("df", 0) > 1e4:
             return (
                 "; df is growing without bound: the data look Normal (the t likelihood increases "
@@ -1804,7 +1838,7 @@ class LogNormal(Family):
         if not m2 > 0:
             where = "all observations are equal" if n > 1 else "there is a single observation"
             raise ValueError(
-                f"{self.name}: the MLE of sdlog does not exist because {where} (value {x[0]!r}): "
+                f"{self.name}: the MLE of sdlog does not exist because {where} (value {x[0].item()!r}): "
                 "the likelihood grows without bound as sdlog -> 0."
             )
         return {"meanlog": ybar, "sdlog": float(np.sqrt(m2 / n))}
@@ -2058,7 +2092,7 @@ class Laplace(Family):
         b = float(np.mean(np.abs(x - mu)))
         if not b > 0:
             raise ValueError(
-                f"{self.name}: the MLE of b does not exist because all observations are equal (value {x[0]!r}): "
+                f"{self.name}: the MLE of b does not exist because all observations are equal (value {x[0].item()!r}): "
                 "the likelihood grows without bound as b -> 0."
             )
         return {"mu": mu, "b": b}

@@ -482,7 +482,8 @@ def _numerical_result(family, x, params, trace, objective, method) -> MLEResult:
     if converged:
         message = trace.message
     elif not trace.converged:
-        message = trace.message + (f"; {problem}" if problem else "")
+        reason = problem.removeprefix("at the estimate ")
+        message = trace.message + (f"; {problem}" if problem and reason not in trace.message else "")
     else:
         message = f"not converged: the optimizer stopped ({trace.message}), but {problem}"
     if not converged and finite_params:
