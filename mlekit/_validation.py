@@ -41,6 +41,22 @@ def float_errors(owner: str, what: str):
             ) from None
 
 
+def data_digest(x: np.ndarray) -> str:
+    """A fingerprint of a data set: its size and up to 1025 evenly spaced values (first and
+    last included), as float64. Two fits whose data differ in one of those values, or in
+    size, are recognized as fits to different data; data that differ only elsewhere are
+    not (hashing every value would cost more than a closed-form fit itself)."""
+    import hashlib
+
+    n = x.size
+    idx = np.unique(np.linspace(0, n - 1, min(n, 1025)).astype(np.intp))
+    sample = np.ascontiguousarray(x[idx], dtype=np.float64)
+    h = hashlib.blake2b(digest_size=12)
+    h.update(str(n).encode())
+    h.update(sample.tobytes())
+    return h.hexdigest()
+
+
 def as_rng(rng, owner: str) -> np.random.Generator:
     """``numpy.random.default_rng(rng)`` for a Generator, BitGenerator, SeedSequence, a
     non-negative integer seed (or a sequence of them) or None; ``ValueError`` otherwise."""

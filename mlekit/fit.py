@@ -41,7 +41,7 @@ import numbers
 import numpy as np
 
 from . import optimize as _opt
-from ._validation import BIG, RESCALE, SMALL, as_data, float_errors
+from ._validation import BIG, RESCALE, SMALL, as_data, data_digest, float_errors
 from .families import CustomFamily, Family
 from .results import MLEResult
 
@@ -227,6 +227,7 @@ def _closed_form_result(family: Family, x: np.ndarray, params: dict, loglik: flo
         iterations=0,
         boundary=boundary,
         information=information,
+        data_id=data_digest(x),
     )
 
 
@@ -506,4 +507,5 @@ def _numerical_result(family, x, params, trace, objective, method) -> MLEResult:
         boundary=boundary,
         information="observed",
         trace=trace,
+        data_id=data_digest(x),
     )

@@ -72,6 +72,10 @@ class MLEResult(InformationCriteria):
         The optimizer's trace for numerical fits: iterates (in the family's
         own parameters), log-likelihood, gradient norm and step size per
         iteration. ``None`` for closed forms.
+    data_id : str or None
+        A fingerprint of the data the model was fitted to (their size and a
+        sample of their values): ``likelihood_ratio_test`` and
+        ``compare_models`` use it to refuse fits to different data.
     """
 
     family: object
@@ -88,6 +92,7 @@ class MLEResult(InformationCriteria):
     boundary: tuple = ()
     information: str = "expected"
     trace: object = field(default=None, repr=False)
+    data_id: str | None = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------ criteria
     @property
