@@ -21,7 +21,15 @@ from scipy import special
 from .._lazy import linalg, optimize, stats
 from ..results import InformationCriteria
 from .._validation import as_data
-from ._common import check_count, check_level, check_positive, design_matrix, html_tables
+from ._common import (
+    check_count,
+    check_level,
+    check_magnitudes,
+    check_positive,
+    design_matrix,
+    html_tables,
+    single_threaded_blas,
+)
 
 __all__ = ["LogisticResult", "LogisticTrace", "Separation", "logistic_regression"]
 
@@ -280,13 +288,14 @@ def logistic_regression(
         and a flat prior on the intercept; scikit-learn's
         ``LogisticRegression(C=1/l2)`` (which also leaves the intercept unpenalized).
     tol : float, default 1e-8
-        Stop after a Newton step whose largest component is below
-        ``tol * (1 + max|beta|)`` (statsmodels' Newton stops on an absolute
-        change below 1e-8). Newton
-        converges quadratically, so the estimate is then accurate to about
-        ``tol**2``. The log-likelihood and gradient are those at the estimate;
-        the covariance uses the Hessian of the last step, at a point less than
-        ``tol`` away.
+        Stop after a Newton step of at most ``tol`` standard errors: the Newton
+        decrement :math:`\lambda = \sqrt{g^\top H^{-1} g}` (the step's length in
+        the metric of the information, so the test does not change when a
+        column is rescaled). Newton converges quadratically, so the estimate is
+        then within about ``tol**2`` standard errors of the maximum. The
+        log-likelihood and gradient are those at the estimate; the covariance
+        uses the Hessian of the last step, at a point at most ``tol`` standard
+        errors away.
     max_iter : int, default 100
         Maximum number of Newton steps.
 
@@ -352,6 +361,7 @@ def logistic_regression(
     >>> fit.params["spontaneous"]  # doctest: +SKIP
     """
     X, columns = design_matrix(X, _OWNER)
+    check_magnitudes(X, _OWNER, columns)
     y = _check_y(y, X.shape[0])
     l2 = check_positive(l2, _OWNER, "l2", allow_zero=True)
     tol = check_positive(tol, _OWNER, "tol")
@@ -369,7 +379,8 @@ def logistic_regression(
         XT[0] = 1.0
     for i in range(0, X.shape[0], _CHUNK):  # blocked transpose: faster than one strided copy
         XT[int(intercept):, i : i + _CHUNK] = X[i : i + _CHUNK].T
-    return _newton(XT, y, names, intercept=intercept, l2=l2, tol=tol, max_iter=max_iter, columns=columns)
+    with single_threaded_blas(), np.errstate(all="ignore"):  # every result is checked for inf/nan below
+        return _newton(XT, y, names, intercept=intercept, l2=l2, tol=tol, max_iter=max_iter, columns=columns)
 
 
 def _check_y(y, n: int) -> np.ndarray:
@@ -568,12 +579,17 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
             message = "the Hessian stopped being numerically positive definite"
             break
         step = linalg.cho_solve(H_chol, grad, check_finite=False)
-        small = np.max(np.abs(step)) <= tol * (1.0 + np.max(np.abs(beta)))
+        if not np.isfinite(step).all():
+            message = "the Newton step is not finite (the information is numerically singular)"
+            H_chol = None
+            break
+        decrement = float(np.sqrt(max(float(grad @ step), 0.0)))  # the step in standard errors
+        small = decrement <= tol
         if not small and it >= max_iter:
             if l2 == 0 and not checked:
                 checked = True
                 separation = _find_separation(XT.T, y, names)
-            message = f"no convergence after max_iter={max_iter} Newton steps (last step size {np.max(np.abs(step)):.3g})"
+            message = f"no convergence after max_iter={max_iter} Newton steps (last step {decrement:.3g} standard errors)"
             break
         # step, halving while the objective would decrease (rounding slack near the optimum)
         halved = 0
@@ -618,7 +634,7 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
         converged = False
         message = _separation_message(separation)
     elif converged:
-        message = f"converged: Newton step below tol={tol:g} after {it} step(s)"
+        message = f"converged: Newton step of {decrement:.2g} standard errors (<= tol={tol:g}) after {it} step(s)"
 
     if converged and H_chol is not None:
         cov = linalg.cho_solve(H_chol, np.eye(p), check_finite=False)

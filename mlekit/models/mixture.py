@@ -18,7 +18,7 @@ import numpy as np
 
 from .._validation import RESCALE, as_rng
 from ..results import InformationCriteria
-from ._common import check_count, check_positive, design_matrix, html_tables
+from ._common import check_count, check_positive, design_matrix, html_tables, single_threaded_blas
 
 __all__ = ["MixtureResult", "MixtureStart", "MixtureTrace", "gaussian_mixture"]
 
@@ -337,13 +337,15 @@ def gaussian_mixture(
     s = 0
     while s < planned:
         start = starts[s] if starts is not None else _random_start(Z, k, rng, floor)
-        run = _em(Z, *start, floor=floor, max_iter=max_iter, tol=tol)
+        with single_threaded_blas():  # many small products per EM step (see single_threaded_blas)
+            run = _em(Z, *start, floor=floor, max_iter=max_iter, tol=tol)
         for _split in range(k - 1):
             if run["pair"] is None:
                 break
             # two components fell together: EM alone never separates them again (a saddle).
             # Split the pair along its main axis and go on from there.
-            again = _em(Z, *_split_pair(run["params"], run["pair"], floor), floor=floor, max_iter=max_iter, tol=tol)
+            with single_threaded_blas():
+                again = _em(Z, *_split_pair(run["params"], run["pair"], floor), floor=floor, max_iter=max_iter, tol=tol)
             again["iterations"] += run["iterations"]
             again["trace"] = np.concatenate([run["trace"], again["trace"]])
             if (not again["collapsed"], again["loglik"]) >= (not run["collapsed"], run["loglik"]):
