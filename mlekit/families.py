@@ -64,6 +64,7 @@ from ._validation import (
     check_finite,
     centred_moments,
     check_counts_fast,
+    count_table,
     dot as _dot,
     check_integers,
     check_positive,
@@ -810,12 +811,12 @@ class Poisson(Family):
         return {"lam": float(np.sum(x)) / x.size}
 
     def _closed_form_fit(self, arr):
-        # One pass checks the counts, one np.bincount gives every statistic:
+        # One read of the data checks the counts and tabulates them (count_table);
         # sum(x) and sum(log x!) come from the frequency table.
-        x, mx = check_counts_fast(arr, self.name, what="counts")
+        x, table, mx = count_table(arr, self.name, what="counts")
         n = x.size
-        if mx <= max(4 * n, 1 << 16):
-            c = np.bincount(x if np.issubdtype(x.dtype, np.integer) else x.astype(np.intp), minlength=1).astype(float)
+        if table is not None:
+            c = table.astype(float)
             k = np.arange(c.size, dtype=float)
             s, logfact = _dot(c, k), _dot(c, special.gammaln(k + 1.0))
         else:
