@@ -360,7 +360,12 @@ class Family:
         if not self.has_closed_form:
             raise ValueError(f"{self.name}: no closed-form MLE; use mlekit.fit(...) for a numerical fit.")
         arr = self.check_data(x)
-        return self._mle(arr)
+        with float_errors(f"{self.name}.mle", "the estimate"):
+            out = self._mle(arr)
+            ok = all(np.all(np.isfinite(v)) for v in out.values())
+        if not ok:
+            raise ValueError(f"{self.name}.mle: the estimate {out!r} is not finite in float64; {RESCALE}.")
+        return out
 
     def sample(self, *args, rng=None, **params) -> np.ndarray:
         """``sample(size, *, rng=None, **params)``: draw ``size`` independent observations.
@@ -536,8 +541,7 @@ class Family:
 
     def _closed_form_cov(self, x, params):
         """Covariance of a closed-form estimate: ``(cov, names, information)``."""
-        cov, names = self.inverse_information(x.size, **params)
-        return cov, names, "expected"
+        return self._inverse_information(x.size, params, "fit"), self.report_names, "expected"
 
     def _exact_conf_int(self, params: dict, n: int, level: float) -> dict | None:
         """Exact intervals for families where Wald intervals do not apply, else ``None``.

@@ -11,6 +11,14 @@ from ._lazy import stats
 __all__ = ["MLEResult"]
 
 
+def _check_level(level, owner: str) -> float:
+    import numbers
+
+    if isinstance(level, (bool, np.bool_)) or not isinstance(level, numbers.Real) or not 0 < level < 1:
+        raise ValueError(f"{owner}: level must be a number strictly between 0 and 1, got {level!r}.")
+    return float(level)
+
+
 class InformationCriteria:
     """AIC and BIC from ``loglik``, ``n`` and ``n_params``, for every result class.
 
@@ -116,8 +124,7 @@ class MLEResult(InformationCriteria):
 
         statsmodels: ``conf_int(alpha=1 - level)``.
         """
-        if not (isinstance(level, (float, int)) and 0 < level < 1):
-            raise ValueError(f"conf_int: level must be a number strictly between 0 and 1, got {level!r}.")
+        _check_level(level, "conf_int")
         exact = self.family._exact_conf_int(self.params, self.n, float(level))
         if exact is not None:
             return exact
@@ -170,7 +177,7 @@ class MLEResult(InformationCriteria):
 
     def summary(self, level: float = 0.95) -> str:
         """A plain-text table of the fit (what ``print(result)`` would want)."""
-        pct = f"{100 * level:g}%"
+        pct = f"{100 * _check_level(level, 'summary'):g}%"
         lines = [f"{self._title}: {self.family!r}"]
         lines += [f"  {k:<15} {v}" for k, v in self._header()[1:]]
         lines.append(f"  {'message':<15} {self.message}")
