@@ -41,6 +41,27 @@ def float_errors(owner: str, what: str):
             ) from None
 
 
+def inverse_pd(A) -> np.ndarray:
+    """The inverse of a symmetric positive definite matrix, equilibrated first.
+
+    Information matrices mix parameters of very different sizes (a shape of 1e-20 next
+    to a rate of 1: diagonal entries 1e40 and 1e-21), so their condition number says
+    nothing about how well determined the estimates are. Scaling to unit diagonal,
+    :math:`D^{-1/2} A D^{-1/2}`, leaves only the correlation structure; its Cholesky
+    inverse, scaled back, is accurate where ``np.linalg.inv(A)`` is not. Raises
+    ``numpy.linalg.LinAlgError`` when the matrix is not positive definite.
+    """
+    A = np.asarray(A, dtype=float)
+    A = 0.5 * (A + A.T)
+    d = np.diag(A)
+    if not np.all(d > 0):
+        raise np.linalg.LinAlgError("not positive definite (a diagonal entry is not > 0)")
+    s = 1.0 / np.sqrt(d)
+    c = np.linalg.cholesky(A * s[:, None] * s[None, :])
+    ci = np.linalg.inv(c)
+    return (ci.T @ ci) * s[:, None] * s[None, :]
+
+
 def data_digest(x: np.ndarray) -> str:
     """A fingerprint of a data set: its size and up to 1025 evenly spaced values (first and
     last included), as float64. Two fits whose data differ in one of those values, or in
@@ -121,7 +142,8 @@ def check_finite(arr: np.ndarray, owner: str, *, name: str = "data", total=None)
     if not np.issubdtype(arr.dtype, np.floating):
         return
     if total is None:
-        total = arr.sum()
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is NaN: reported below
+            total = arr.sum()
     if np.isfinite(total):
         return
     bad = ~np.isfinite(arr)
@@ -425,8 +447,9 @@ def check_positive(arr: np.ndarray, owner: str, *, what: str = "positive values"
     """
     if not np.issubdtype(arr.dtype, np.floating):
         arr = arr.astype(float)
-    mn = arr.min()
-    total = arr.sum()
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf are reported below
+        mn = arr.min()
+        total = arr.sum()
     if not (np.isfinite(total) and np.isfinite(mn)):
         check_finite(arr, owner, name=name, total=total)
     bad_lo = (mn <= 0) if strict else (mn < 0)

@@ -59,6 +59,7 @@ from ._validation import (
     as_data,
     as_rng,
     float_errors,
+    inverse_pd,
     as_positive_int,
     as_scalar,
     check_finite,
@@ -470,7 +471,7 @@ class Family:
         return float(np.sum(self._logpdf(x, p)))
 
     def _inverse_fisher(self, p: dict) -> np.ndarray:
-        return np.linalg.inv(np.atleast_2d(self._fisher(p)))
+        return inverse_pd(np.atleast_2d(self._fisher(p)))
 
     def _logpdf(self, x, p):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -498,6 +499,20 @@ class Family:
     def _diagnose(self, params: dict) -> str:
         """A hint appended to the message of a numerical fit that did not converge."""
         return ""
+
+    def _check_mle_exists(self, x) -> None:
+        """Raise ``ValueError`` when the data admit no finite MLE (every fitting method asks;
+        a numerical optimizer would otherwise walk off towards the supremum at infinity,
+        where the likelihood is flat enough to look converged)."""
+
+    def _no_mle_equal(self, x, how: str) -> None:
+        """The common case: all observations equal (or one), and the likelihood grows ``how``."""
+        if not x.max() > x.min():
+            where = "all observations are equal" if x.size > 1 else "there is a single observation"
+            raise ValueError(
+                f"{self.name}: the MLE does not exist because {where} (value {x[0].item()!r}): the likelihood "
+                f"grows without bound {how}."
+            )
 
     def _start(self, x) -> dict:
         """Starting values for a numerical fit (method of moments or similar)."""
@@ -581,15 +596,15 @@ class Bernoulli(Family):
         return special.xlogy(x, p["p"]) + special.xlog1py(1 - x, -p["p"])
 
     def _loglik(self, x, p):
-        s, n = float(np.sum(x)), x.size
+        s, n = float(np.sum(x, dtype=float)), x.size
         return special.xlogy(s, p["p"]) + special.xlog1py(n - s, -p["p"])
 
     def _score(self, x, p):
-        s, n, q = float(np.sum(x)), x.size, p["p"]
+        s, n, q = float(np.sum(x, dtype=float)), x.size, p["p"]
         return s / q - (n - s) / (1 - q)
 
     def _hessian(self, x, p):
-        s, n, q = float(np.sum(x)), x.size, p["p"]
+        s, n, q = float(np.sum(x, dtype=float)), x.size, p["p"]
         return -s / q**2 - (n - s) / (1 - q) ** 2
 
     def _fisher(self, p):
@@ -599,11 +614,11 @@ class Bernoulli(Family):
         return np.array([[p["p"] * (1 - p["p"])]])
 
     def _mle(self, x):
-        return {"p": float(np.sum(x)) / x.size}
+        return {"p": float(np.sum(x, dtype=float)) / x.size}
 
     def _closed_form_fit(self, arr):
         x, _ = check_counts_fast(arr, self.name, upper=1, what="0/1 outcomes")
-        s, n = float(np.count_nonzero(x)) if x.dtype == np.uint8 else float(np.sum(x)), x.size
+        s, n = float(np.count_nonzero(x)) if x.dtype == np.uint8 else float(np.sum(x, dtype=float)), x.size
         params = {"p": s / n}
         return x, params, float(special.xlogy(s, params["p"]) + special.xlog1py(n - s, -params["p"]))
 
@@ -648,11 +663,11 @@ class Binomial(Family):
         return logc + special.xlogy(x, p["p"]) + special.xlog1py(m - x, -p["p"])
 
     def _score(self, x, p):
-        s, t, q = float(np.sum(x)), x.size * self.n, p["p"]
+        s, t, q = float(np.sum(x, dtype=float)), x.size * self.n, p["p"]
         return s / q - (t - s) / (1 - q)
 
     def _hessian(self, x, p):
-        s, t, q = float(np.sum(x)), x.size * self.n, p["p"]
+        s, t, q = float(np.sum(x, dtype=float)), x.size * self.n, p["p"]
         return -s / q**2 - (t - s) / (1 - q) ** 2
 
     def _fisher(self, p):
@@ -662,7 +677,7 @@ class Binomial(Family):
         return np.array([[p["p"] * (1 - p["p"]) / self.n]])
 
     def _mle(self, x):
-        return {"p": float(np.sum(x)) / (x.size * self.n)}
+        return {"p": float(np.sum(x, dtype=float)) / (x.size * self.n)}
 
     def _sample(self, rng, size, p):
         return rng.binomial(self.n, p["p"], size=size)
@@ -800,10 +815,10 @@ class Poisson(Family):
         return special.xlogy(x, p["lam"]) - p["lam"] - special.gammaln(x + 1.0)
 
     def _score(self, x, p):
-        return float(np.sum(x)) / p["lam"] - x.size
+        return float(np.sum(x, dtype=float)) / p["lam"] - x.size
 
     def _hessian(self, x, p):
-        return -float(np.sum(x)) / p["lam"] ** 2
+        return -float(np.sum(x, dtype=float)) / p["lam"] ** 2
 
     def _fisher(self, p):
         return 1.0 / p["lam"]
@@ -812,7 +827,7 @@ class Poisson(Family):
         return np.array([[p["lam"]]])
 
     def _mle(self, x):
-        return {"lam": float(np.sum(x)) / x.size}
+        return {"lam": float(np.sum(x, dtype=float)) / x.size}
 
     def _closed_form_fit(self, arr):
         # One read of the data checks the counts and tabulates them (count_table);
@@ -1046,10 +1061,10 @@ class Exponential(Family):
         return np.log(p["rate"]) - p["rate"] * x
 
     def _loglik(self, x, p):
-        return x.size * np.log(p["rate"]) - p["rate"] * float(np.sum(x))
+        return x.size * np.log(p["rate"]) - p["rate"] * float(np.sum(x, dtype=float))
 
     def _score(self, x, p):
-        return x.size / p["rate"] - float(np.sum(x))
+        return x.size / p["rate"] - float(np.sum(x, dtype=float))
 
     def _hessian(self, x, p):
         return -x.size / p["rate"] ** 2
@@ -1061,7 +1076,7 @@ class Exponential(Family):
         return np.array([[p["rate"] ** 2]])
 
     def _mle(self, x):
-        total = float(np.sum(x))
+        total = float(np.sum(x, dtype=float))
         if total <= 0:
             raise ValueError(
                 f"{self.name}: the MLE of rate does not exist because every observation is 0: "
@@ -1248,15 +1263,15 @@ class Gamma(_FromSufficientStats):
             s = self._stats(x)
         return x, self._fit_auto(x, s)
 
+    def _check_mle_exists(self, x):
+        self._no_mle_equal(x, "as shape -> infinity")
+
     def _fit_auto(self, x, s=None):
         s = n, S, L = self._stats(x) if s is None else s
         m = S / n
         c = np.log(m) - L / n
-        if not c > 1e-15 * max(1.0, abs(np.log(m))):
-            raise ValueError(
-                f"{self.name}: the MLE does not exist because all observations are equal (value {x[0].item()!r}): "
-                "the likelihood grows without bound as shape -> infinity."
-            )
+        if not c > 1e-15 * max(1.0, abs(np.log(m))):  # equal, or equal to 15 digits
+            self._no_mle_equal(x[:1], "as shape -> infinity")
         a0 = (3 - c + np.sqrt((c - 3) ** 2 + 24 * c)) / (12 * c)  # Minka (2002)
         lp = lambda a: float(self._ll(s, {"shape": a, "rate": a / m}))  # noqa: E731
         d1 = lambda a: n * (_log_minus_digamma(a) - c)  # noqa: E731
@@ -1350,6 +1365,9 @@ class Weibull(Family):
         k = np.pi / (np.sqrt(6) * sd) if sd > 0 else 1.0
         return {"shape": k, "scale": float(np.exp(np.mean(u) + _EULER / k))}
 
+    def _check_mle_exists(self, x):
+        self._no_mle_equal(x, "as shape -> infinity")
+
     def _fit_auto(self, x):
         n = x.size
         u = np.log(x)
@@ -1357,10 +1375,7 @@ class Weibull(Family):
         v = u - ubar
         vmax, vmin = float(v.max()), float(v.min())
         if not vmax > vmin:
-            raise ValueError(
-                f"{self.name}: the MLE does not exist because all observations are equal (value {x[0].item()!r}): "
-                "the likelihood grows without bound as shape -> infinity."
-            )
+            self._no_mle_equal(x, "as shape -> infinity")
         v2 = v * v
         cache = {}
 
@@ -1497,13 +1512,11 @@ class Beta(_FromSufficientStats):
             s = self._stats(x)
         return x, self._fit_auto(x, s)
 
+    def _check_mle_exists(self, x):
+        self._no_mle_equal(x, "as shape1 and shape2 -> infinity with their ratio fixed (a spike at that value)")
+
     def _fit_auto(self, x, s=None):
-        if not x.max() > x.min():
-            where = "all observations are equal" if x.size > 1 else "there is a single observation"
-            raise ValueError(
-                f"{self.name}: the MLE does not exist because {where} (value {x[0].item()!r}): the likelihood grows "
-                "without bound as shape1 and shape2 -> infinity with their ratio fixed (a spike at that value)."
-            )
+        self._check_mle_exists(x)
         s = self._stats(x) if s is None else s
         obj = (lambda p: float(self._ll(s, p)), lambda p: self._sc(s, p), lambda p: self._hs(s, p))
         return None, None, obj  # generic Newton in log coordinates on the O(1) objective
@@ -1615,12 +1628,7 @@ class NegativeBinomial(_FromSufficientStats):
         k, c, n, S, _ = t
         m = S / n
         var = _dot(c, (k - m) ** 2) / n
-        if not var > m:
-            raise ValueError(
-                f"{self.name}: the MLE of size does not exist because the data are not overdispersed "
-                f"(variance {var:.6g} <= mean {m:.6g}): the likelihood increases towards the Poisson limit "
-                "size -> infinity; fit mlekit.Poisson() instead."
-            )
+        self._not_overdispersed(m, var)
         lp = lambda r: float(self._ll(t, {"size": r, "mu": m}))  # noqa: E731
         d1 = lambda r: _dot(c, psi_diff(k + r, r)) - n * np.log1p(m / r)  # noqa: E731
         d2 = lambda r: _dot(c, trigamma_diff(k + r, r)) + n * m / (r * (r + m))  # noqa: E731
@@ -1629,6 +1637,26 @@ class NegativeBinomial(_FromSufficientStats):
         tr = _with_iterates(tr, np.column_stack([rs, np.full(rs.size, m)]))
         obj = (lambda p: float(self._ll(t, p)), lambda p: self._sc(t, p), lambda p: self._hs(t, p))
         return {"size": float(rs[-1]), "mu": m}, tr, obj
+
+    def _not_overdispersed(self, m: float, var: float) -> None:
+        if not var > m:
+            raise ValueError(
+                f"{self.name}: the MLE of size does not exist because the data are not overdispersed "
+                f"(variance {var:.6g} <= mean {m:.6g}): the likelihood increases towards the Poisson limit "
+                "size -> infinity; fit mlekit.Poisson() instead."
+            )
+
+    def _check_mle_exists(self, x):
+        xf = x.astype(float, copy=False)
+        self._not_overdispersed(*_mean_var(xf))
+
+    def _diagnose(self, params):
+        if params.get("size", 0) > 1e6 * max(params.get("mu", 1.0), 1.0):
+            return (
+                "; size is growing without bound: the data are not overdispersed (variance <= mean), so the "
+                "likelihood increases towards the Poisson limit; fit mlekit.Poisson() instead"
+            )
+        return ""
 
     def _sample(self, rng, size, p):
         r, mu = p["size"], p["mu"]
@@ -1740,14 +1768,12 @@ class StudentT(Family):
         i_vv = 0.25 * (_trigamma(v / 2) - _trigamma((v + 1) / 2)) - (v + 5) / (2 * v * (v + 1) * (v + 3))
         return np.array([[i_mm, 0, 0], [0, i_ss, i_sv], [0, i_sv, i_vv]])
 
+    def _check_mle_exists(self, x):
+        self._no_mle_equal(x, "as sigma -> 0")
+
     def _auto_route(self, arr):
         x = self._check_support(arr)
-        if not x.max() > x.min():
-            where = "all observations are equal" if x.size > 1 else "there is a single observation"
-            raise ValueError(
-                f"{self.name}: the MLE does not exist because {where} (value {x[0].item()!r}): the likelihood grows "
-                "without bound as sigma -> 0."
-            )
+        self._check_mle_exists(x)
         return x, None
 
     def _diagnose(self, params):
@@ -1899,14 +1925,14 @@ class Geometric(Family):
         return np.log(p["prob"]) + special.xlog1py(x, -p["prob"])
 
     def _loglik(self, x, p):
-        return x.size * np.log(p["prob"]) + special.xlog1py(float(np.sum(x)), -p["prob"])
+        return x.size * np.log(p["prob"]) + special.xlog1py(float(np.sum(x, dtype=float)), -p["prob"])
 
     def _score(self, x, p):
-        q, n, s = p["prob"], x.size, float(np.sum(x))
+        q, n, s = p["prob"], x.size, float(np.sum(x, dtype=float))
         return n / q - s / (1 - q)
 
     def _hessian(self, x, p):
-        q, n, s = p["prob"], x.size, float(np.sum(x))
+        q, n, s = p["prob"], x.size, float(np.sum(x, dtype=float))
         return -n / q**2 - s / (1 - q) ** 2
 
     def _fisher(self, p):
@@ -1918,7 +1944,7 @@ class Geometric(Family):
         return np.array([[q * q * (1 - q)]])
 
     def _mle(self, x):
-        return {"prob": 1.0 / (1.0 + float(np.sum(x)) / x.size)}
+        return {"prob": 1.0 / (1.0 + float(np.sum(x, dtype=float)) / x.size)}
 
     def _closed_form_fit(self, arr):
         x = self._check_support(arr)

@@ -41,7 +41,7 @@ import numbers
 import numpy as np
 
 from . import optimize as _opt
-from ._validation import BIG, RESCALE, SMALL, as_data, data_digest, float_errors
+from ._validation import BIG, RESCALE, SMALL, as_data, data_digest, float_errors, inverse_pd
 from .families import CustomFamily, Family
 from .results import MLEResult
 
@@ -333,6 +333,7 @@ def _generic(family, x, method, start, opts, objective, *, label=None, scipy_met
             "Use method='closed-form'."
         )
     names = family.param_names
+    family._check_mle_exists(x)
     if start is None:
         p0 = family._start(x)
         try:
@@ -463,11 +464,8 @@ def _numerical_result(family, x, params, trace, objective, method) -> MLEResult:
                 problem = f"at the estimate {chk.reason}"
             else:
                 with np.errstate(all="ignore"):
-                    info = -0.5 * (Hm + Hm.T)
                     try:
-                        c = np.linalg.cholesky(info)
-                        ci = np.linalg.inv(c)
-                        cov = ci.T @ ci
+                        cov = inverse_pd(-Hm)
                     except np.linalg.LinAlgError:
                         cov = np.full((k, k), np.nan)
                     var_ok = bool(np.isfinite(cov).all() and np.all(np.diag(cov) >= np.finfo(float).tiny))

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from ._lazy import optimize, stats
 
-from ._validation import as_positive_int, data_digest, float_errors
+from ._validation import as_positive_int, data_digest, float_errors, inverse_pd
 from .families import Family
 from .fit import fit
 from .results import MLEResult
@@ -148,7 +148,7 @@ def standard_errors(family: Family, data, params, *, kind: str = "observed") -> 
                 f"standard_errors: the {kind} information at {p} is not positive definite "
                 f"(eigenvalues {eig}); the point is not a strict local maximum, so Wald standard errors do not exist."
             )
-        cov = np.linalg.inv(info)
+        cov = inverse_pd(info)
         se = np.sqrt(np.diag(cov))
     if not (np.isfinite(se).all() and np.all(se > 0)):
         raise ValueError(f"standard_errors: the {kind} information at {p} cannot be inverted in float64 (standard errors {se}).")

@@ -421,6 +421,7 @@ def newton_raphson(
         return _trace(xs, ls, gs, steps, converged, message, "newton")
 
     prev = math.nan  # the decrement before the last full Newton step
+    gain = math.inf  # what the last step added to the log-likelihood
     for _ in range(max_iter):
         H = _eval_vec(hessian, x, d, owner, "hessian")
         if not np.isfinite(H).all():
@@ -431,10 +432,13 @@ def newton_raphson(
         delta, lam2, damping = found
         damped += damping > 0
         noise_l = slack(x, l)
-        if damping == 0 and lam2 <= FINAL_DECREMENT and lam2 > 0.25 * prev:
-            # A full Newton step did not shrink the decrement (near a maximum it squares it):
-            # what is left is rounding noise in the score. The estimate is within
-            # sqrt(FINAL_DECREMENT) = 1e-3 standard errors; more steps would only wander.
+        if damping == 0 and lam2 <= FINAL_DECREMENT and lam2 > 0.25 * prev and gain <= 4 * noise_l:
+            # A full Newton step did not shrink the decrement (near a maximum it squares it)
+            # and gained nothing the log-likelihood can resolve: what is left is rounding
+            # noise in the score. The estimate is within sqrt(FINAL_DECREMENT) = 1e-3
+            # standard errors; more steps would only wander. (A step that still gains is
+            # no noise: along a likelihood that rises for ever, Newton's decrement also
+            # stops shrinking, and there the run must go on and say so.)
             return done(
                 True,
                 f"converged: the Newton decrement ({lam2:.2g}) stopped shrinking at the rounding noise of the "
@@ -473,6 +477,7 @@ def newton_raphson(
                 )
             return done(False, f"stopped: step halving failed to increase the log-likelihood, and {chk.reason}")
         prev = lam2 if (damping == 0 and t == 1.0) else math.nan
+        gain = l_new - l
         x, l = x_new, l_new
         g = _eval_vec(score, x, d, owner, "score")
         xs.append(x.copy()), ls.append(l), gs.append(_norm(g)), steps.append(t)
@@ -685,7 +690,9 @@ def scipy_minimize(
         return 0.1 * math.sqrt(tol) * float(np.sqrt(pos.min())) if pos.size else None
 
     start, gz, res, chk = x, g0, None, None
+    l_start, l_end = l0, l0
     for _round in range(3):
+        l_start = l_end
         options = {"maxiter": int(max_iter)}
         if method.lower() in ("bfgs", "cg"):
             gt = gtol_at(start, gz)
@@ -703,7 +710,7 @@ def scipy_minimize(
         xf = np.asarray(res.x, dtype=float)
         if not np.array_equal(xs[-1], xf):
             xs.append(xf.copy())
-        lf = _eval_l(loglik, xf)
+        lf = l_end = _eval_l(loglik, xf)
         if not (np.isfinite(lf) and np.isfinite(xf).all()):
             chk = None
             break
@@ -723,8 +730,9 @@ def scipy_minimize(
         return tr(False, f"not converged: the log-likelihood or estimate is not finite (scipy {method}: {res.message})")
     if chk.ok:
         return tr(True, f"converged: scipy {method}: {res.message} (Newton decrement {chk.decrement:.2g} <= tol)")
-    if chk.negative_definite and chk.decrement <= FINAL_DECREMENT:
-        # restarts no longer move: the rest is rounding noise in the score
+    if chk.negative_definite and chk.decrement <= FINAL_DECREMENT and l_end - l_start <= 4 * _noise(l_end):
+        # the last restart gained nothing the log-likelihood can resolve: the rest is
+        # rounding noise in the score
         return tr(True, f"converged: scipy {method}: {res.message} (the estimate is within "
                         f"{math.sqrt(chk.decrement):.2g} standard errors of the maximum, the rounding noise of the score)")
     return tr(False, f"not converged: scipy {method}: {res.message}; {chk.reason}")

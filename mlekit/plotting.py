@@ -223,6 +223,8 @@ def plot_loglik_surface(
         levels = _finite_values(levels, owner, "levels", increasing=True)
     if ax is not None:
         _axes(ax, owner)
+    if params is not None and (isinstance(params, (str, bytes)) or not hasattr(params, "__iter__")):
+        raise ValueError(f"{owner}: params must be two parameter names, e.g. ('mu', 'sigma2'), got {params!r}.")
     names = tuple(params) if params is not None else family.param_names
     if len(names) != 2 or set(names) != set(family.param_names) or any(s.size is not None for s in family.params):
         raise ValueError(

@@ -232,7 +232,7 @@ class BetaPrior(_ConjugatePrior):
     def _counts(self, family, data, where):
         family = self._check_family(family, where)
         x = family.check_data(data)
-        s = float(np.sum(x))
+        s = float(np.sum(x, dtype=float))
         trials = float(x.size * (family.n if isinstance(family, Binomial) else 1))
         return family, x, s, trials
 
@@ -298,7 +298,10 @@ class DirichletPrior(_ConjugatePrior):
     families = (Categorical,)
 
     def __init__(self, alpha):
-        arr = np.asarray(alpha, dtype=float) if not isinstance(alpha, (bool, np.bool_)) else None
+        try:
+            arr = np.asarray(alpha, dtype=float) if not isinstance(alpha, (bool, np.bool_)) else None
+        except (TypeError, ValueError):
+            arr = None
         if arr is None or arr.ndim > 1 or arr.size == 0:
             raise ValueError(f"DirichletPrior: alpha must be a positive number or a vector of them, got {alpha!r}.")
         if not np.all(np.isfinite(arr)) or not np.all(arr > 0):
@@ -382,7 +385,7 @@ class GammaPrior(_ConjugatePrior):
     def _post(self, family, data, where):
         family = self._check_family(family, where)
         x = family.check_data(data)
-        total = float(np.sum(x))
+        total = float(np.sum(x, dtype=float))
         if isinstance(family, Poisson):
             return family, x, self.shape + total, self.rate + x.size
         return family, x, self.shape + x.size, self.rate + total

@@ -346,8 +346,7 @@ def gaussian_mixture(
             # Split the pair along its main axis and go on from there.
             with single_threaded_blas():
                 again = _em(Z, *_split_pair(run["params"], run["pair"], floor), floor=floor, max_iter=max_iter, tol=tol)
-            again["iterations"] += run["iterations"]
-            again["trace"] = np.concatenate([run["trace"], again["trace"]])
+            again["iterations"] += run["iterations"]  # the trace is the run from the split (EM never goes down on it)
             if (not again["collapsed"], again["loglik"]) >= (not run["collapsed"], run["loglik"]):
                 again["split"] = True
                 run = again
@@ -560,13 +559,18 @@ def _split_pair(params, pair, floor):
 
 
 def _coinciding(mu, S):
-    """The first pair of components with the same mean and covariance (to 1e-6 of the
-    standardized scale), or None. EM keeps such components together for ever: their
-    responsibilities are proportional to the weights, so the M-step moves them alike."""
+    """The first pair of components with (nearly) the same mean and covariance, or None.
+
+    EM keeps identical components together for ever (their responsibilities are
+    proportional to the weights, so the M-step moves them alike) and separates nearly
+    identical ones only slowly, so slowly that its stopping rule fires first. Means
+    within 1e-3 standard deviations and covariances within 1e-3 relative count as one.
+    """
     k = mu.shape[0]
     for i in range(k):
         for j in range(i + 1, k):
-            if np.max(np.abs(mu[i] - mu[j])) <= 1e-6 and np.max(np.abs(S[i] - S[j])) <= 1e-6 * max(np.max(np.abs(S[i])), 1e-300):
+            sd = np.sqrt(np.maximum(np.diag(S[i]), np.diag(S[j])))
+            if np.all(np.abs(mu[i] - mu[j]) <= 1e-3 * sd) and np.max(np.abs(S[i] - S[j])) <= 1e-3 * np.max(np.abs(S[i])):
                 return i, j
     return None
 
