@@ -1664,6 +1664,12 @@ class NegativeBinomial(_FromSufficientStats):
 
 
 # ----------------------------------------------------------------- StudentT
+# I_vv(v) = t^4 (3.5 - 13 t + 39.5 t^2 - ...), t = 1/v: the expansion of
+# psi1(v/2)/4 - psi1((v+1)/2)/4 - (v+5)/(2v(v+1)(v+3)), exact coefficients
+_T_INFO_VV = (3.5, -13.0, 39.5, -119.0, 363.5, -1101.0, 3279.5, -9763.0, 29523.5, -89609.0, 265719.5,
+              -778047.0, 2391483.5, -7639237.0, 21523359.5)
+
+
 class StudentT(Family):
     r"""StudentT(mu, sigma, df): heavy-tailed location-scale family.
 
@@ -1765,7 +1771,18 @@ class StudentT(Family):
         i_mm = (v + 1) / ((v + 3) * s * s)
         i_ss = 2 * v / ((v + 3) * s * s)
         i_sv = -2 / (s * (v + 1) * (v + 3))
-        i_vv = 0.25 * (_trigamma(v / 2) - _trigamma((v + 1) / 2)) - (v + 5) / (2 * v * (v + 1) * (v + 3))
+        if v < 40:
+            i_vv = 0.25 * (_trigamma(v / 2) - _trigamma((v + 1) / 2)) - (v + 5) / (2 * v * (v + 1) * (v + 3))
+        else:
+            # the two terms both approach 1/(2 v^2) and their difference is O(1/v^4): the
+            # difference loses ~2 log10(v) digits (all of them by v ~ 1e8). Its series in
+            # t = 1/v instead (coefficients exact, from de Moivre's series of psi_1 with
+            # rational arithmetic; the next term is below 1e-19 relative for v >= 40).
+            t = 1.0 / v
+            acc = 0.0
+            for c in reversed(_T_INFO_VV):
+                acc = acc * t + c
+            i_vv = acc * t**4
         return np.array([[i_mm, 0, 0], [0, i_ss, i_sv], [0, i_sv, i_vv]])
 
     def _check_mle_exists(self, x):

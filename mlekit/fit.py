@@ -426,6 +426,41 @@ def _generic(family, x, method, start, opts, objective, *, label=None, scipy_met
     return _numerical_result(family, x, params, trace, (lf, sf, hf), label or method)
 
 
+def _flat_direction(family, lf, params, loglik, cov) -> str:
+    """"" unless a positive parameter's estimate is not determined: its standard error on
+    the log scale exceeds 1/2 and the log-likelihood does not fall when the parameter is
+    multiplied or divided by e (the others held fixed).
+
+    This is how a supremum at infinity (a t with df -> infinity, a negative binomial
+    with size -> infinity) or at 0 shows up: the likelihood there is so flat that the
+    curvature shrinks with the gradient, the Newton decrement becomes small, and every
+    local test passes, at a point that is no maximum at all.
+    """
+    noise = 64 * np.finfo(float).eps * max(1.0, abs(loglik))
+    for i, spec in enumerate(family.params):
+        if not (spec.size is None and spec.lower == 0 and spec.upper == np.inf):
+            continue
+        v = params[spec.name]
+        if not np.sqrt(cov[i, i]) > 0.5 * v:
+            continue
+        for factor in (np.e, 1 / np.e):
+            q = dict(params)
+            q[spec.name] = v * factor
+            with np.errstate(all="ignore"):
+                try:
+                    other = float(lf(q))
+                except (ArithmeticError, ValueError):
+                    continue
+            if other >= loglik - noise:
+                way = "infinity" if factor > 1 else "0"
+                return (
+                    f"the log-likelihood does not fall when {spec.name} = {v:.4g} is multiplied by "
+                    f"{factor:.3g} (its standard error on the log scale is {np.sqrt(cov[i, i]) / v:.3g}): the estimate "
+                    f"is not determined, and the likelihood may be largest as {spec.name} -> {way}"
+                )
+    return ""
+
+
 def _numerical_result(family, x, params, trace, objective, method) -> MLEResult:
     """The result of a numerical fit, after the last check at the estimate.
 
@@ -476,6 +511,8 @@ def _numerical_result(family, x, params, trace, objective, method) -> MLEResult:
                     problem = f"at the estimate {chk.reason}"
         if not problem and out_of_range:
             problem = out_of_range
+        if not problem and np.isfinite(cov).all():
+            problem = _flat_direction(family, lf, params, loglik, cov)
     converged = bool(trace.converged and not problem)
     boundary = family.boundary(**params) if inside else ()
     if converged:
