@@ -51,7 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from ._special import nbinom_log_coef, nbinom_size_information, psi_diff, trigamma_diff
+from ._special import lgamma_ratio, nbinom_log_coef, nbinom_size_information, psi_diff, trigamma_diff
 from ._validation import (
     BIG,
     RESCALE,
@@ -1710,16 +1710,21 @@ class StudentT(Family):
         check_finite(arr, self.name)
         return arr
 
+    @staticmethod
+    def _const(s, v):
+        # log Gamma((v+1)/2) - log Gamma(v/2) as one difference (lgamma_ratio): for df = 1e20
+        # the two log-gammas are near 2e21 and their difference rounded to the nearest 2e5
+        return float(lgamma_ratio(np.array([v / 2]), 0.5)[0]) - 0.5 * np.log(v * np.pi) - np.log(s)
+
     def _logpdf(self, x, p):
         mu, s, v = p["mu"], p["sigma"], p["df"]
         z2 = ((x - mu) / s) ** 2
-        c = special.gammaln((v + 1) / 2) - special.gammaln(v / 2) - 0.5 * np.log(v * np.pi) - np.log(s)
-        return c - (v + 1) / 2 * np.log1p(z2 / v)
+        return self._const(s, v) - (v + 1) / 2 * np.log1p(z2 / v)
 
     def _loglik(self, x, p):
         mu, s, v = p["mu"], p["sigma"], p["df"]
         r = x - mu
-        c = special.gammaln((v + 1) / 2) - special.gammaln(v / 2) - 0.5 * np.log(v * np.pi) - np.log(s)
+        c = self._const(s, v)
         return x.size * c - (v + 1) / 2 * float(np.sum(np.log1p((r * r) / (v * s * s))))
 
     def _pieces(self, x, p):
@@ -1736,7 +1741,7 @@ class StudentT(Family):
         s_mu = (v + 1) * float(np.sum(r / D))
         s_s = -n / s + (v + 1) / s * float(np.sum(q))
         s_v = 0.5 * (
-            n * (special.digamma((v + 1) / 2) - special.digamma(v / 2) - 1 / v)
+            n * (float(psi_diff(np.array([(v + 1) / 2]), v / 2)[0]) - 1 / v)
             - float(np.sum(np.log1p(r2 / (s * s * v)))) + (v + 1) / v * float(np.sum(q))
         )
         return np.array([s_mu, s_s, s_v])
@@ -1760,7 +1765,7 @@ class StudentT(Family):
         h_ss = n / s2 - (v + 1) / s2 * (S_r2D + 2 * s2 * v * S_r2D2)
         h_sv = (S_r4D2 - s2 * S_r2D2) / s
         h_vv = 0.5 * (
-            n * (0.5 * _trigamma((v + 1) / 2) - 0.5 * _trigamma(v / 2) + 1 / v**2 + 1 / v)
+            n * (0.5 * float(trigamma_diff(np.array([(v + 1) / 2]), v / 2)[0]) + 1 / v**2 + 1 / v)
             - s2 * float(np.sum(iD))
             - (S_r2D + v * (v + 1) * s2 * S_r2D2) / v**2
         )
@@ -2330,8 +2335,29 @@ class CustomFamily(Family):
             f"({k}, {n}){f' or ({n},)' if k == 1 else ''}, or summed, ({k},)."
         )
 
+    def _refine(self, x, theta, h):
+        """Shrink each finite-difference step until it is small against the coordinate's own
+        scale (a standard error, 1/sqrt(curvature)): while the log-likelihood bends by more than
+        1e-4 over the step, the step is cut to ~1e-3 standard errors. A step of
+        eps**(1/3) * max(1, |theta|) is far too long for a parameter whose standard error is
+        1e-20 (the differences then see only the rounding of two equal, huge losses)."""
+        h = np.array(h, dtype=float)
+        l0 = self._ll_vec(x, theta)
+        for i in range(theta.size):
+            for _ in range(80):
+                e = np.zeros(theta.size)
+                e[i] = h[i]
+                bend = abs(self._ll_vec(x, theta + e) + self._ll_vec(x, theta - e) - 2 * l0)
+                if np.isfinite(bend) and bend <= 1e-4:
+                    break
+                shrink = 1e-3 / np.sqrt(bend) if np.isfinite(bend) and bend > 0 else 1e-3
+                h[i] *= min(0.5, max(shrink, 1e-6))
+                if not h[i] > 0:  # pragma: no cover - 80 cuts of >= 2x from a finite step stay > 0
+                    break
+        return h
+
     def _fd_grad(self, x, theta, h=None):
-        h = self._steps(theta, 1 / 3) if h is None else h
+        h = self._refine(x, theta, self._steps(theta, 1 / 3)) if h is None else h
         g = np.empty(theta.size)
         for i in range(theta.size):
             e = np.zeros(theta.size)
@@ -2361,7 +2387,7 @@ class CustomFamily(Family):
         return 0.5 * (H + H.T)
 
     def _fd_hess(self, x, theta):
-        h = self._steps(theta, 1 / 4 if self._user_score is None else 1 / 3)
+        h = self._refine(x, theta, self._steps(theta, 1 / 4 if self._user_score is None else 1 / 3))
         k = theta.size
         H = np.empty((k, k))
         for i in range(k):
@@ -2396,7 +2422,7 @@ class CustomFamily(Family):
         names = self.param_names
         with np.errstate(all="ignore"):
             if self._user_score is not None:
-                h = self._steps(theta, 1 / 3)
+                h = self._refine(x, theta, self._steps(theta, 1 / 3))
                 g_fd = self._fd_grad(x, theta, h)
                 g_2h = self._fd_grad(x, theta, 2 * h)
                 g_u = self._user_grad(x, theta)
