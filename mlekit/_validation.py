@@ -375,6 +375,12 @@ def chunked_log_sums(x: np.ndarray, *, plain=False, log1m=False):
                 # log(1 - x), not log1p(-x): 1 - x is exact for x >= 1/2 (Sterbenz) and
                 # within eps/2 below, so each term is off by at most ~1e-16 absolute;
                 # numpy's log is SIMD-vectorized, log1p is not (measured 2x slower).
+                # Below x = 1e-4 that absolute error is too large *relative* to the term
+                # (~x): a Beta shape2 of 1e300 multiplies it. Such chunks take log1p.
+                if not lo >= 1e-4:
+                    np.negative(c, out=b)
+                    M += float(np.log1p(b, out=b).sum())
+                    continue
                 np.subtract(1.0, c, out=b)
                 if safe and 1.0 - hi >= _SAFE_LO:  # then 1 - x lies in [2**-60, 1)
                     M += _sum_log_by_products(b, work)
