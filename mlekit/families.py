@@ -1249,6 +1249,18 @@ class Gamma(_FromSufficientStats):
         a, b = p["shape"], p["rate"]
         return np.array([[_trigamma(a), -1 / b], [-1 / b, a / b**2]])
 
+    def _inverse_fisher(self, p):
+        # cov = [[a/b^2, 1/b], [1/b, psi1(a)]] / det with det = (a psi1(a) - 1)/b^2; for large
+        # shapes a psi1(a) -> 1 and the determinant is all cancellation (the two parameters are
+        # almost perfectly correlated): a psi1(a) - 1 from its series there
+        a, b = p["shape"], p["rate"]
+        if a >= 20:
+            i2 = 1.0 / (a * a)
+            g = (0.5 + (1.0 / a) * (1 / 6 - i2 * (1 / 30 - i2 * (1 / 42 - i2 / 30)))) / a
+        else:
+            g = a * _trigamma(a) - 1.0
+        return np.array([[a / g, b / g], [b / g, b * b * _trigamma(a) / g]])
+
     def _start(self, x):
         xs = _sub(x)
         m, v = _mean_var(xs)
