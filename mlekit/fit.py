@@ -483,6 +483,8 @@ def _numerical_result(family, x, params, trace, objective, method) -> MLEResult:
     problem = ""
     if not inside:
         problem = "the estimate is not finite or not inside the parameter space"
+    elif out_of_range:
+        problem = f"{out_of_range}; {RESCALE}"
     else:
         with np.errstate(all="ignore"):
             try:
@@ -509,8 +511,6 @@ def _numerical_result(family, x, params, trace, objective, method) -> MLEResult:
                     problem = "the covariance (inverse observed information) at the estimate leaves the range of float64"
                 elif not chk.ok:
                     problem = f"at the estimate {chk.reason}"
-        if not problem and out_of_range:
-            problem = out_of_range
         if not problem and np.isfinite(cov).all():
             problem = _flat_direction(family, lf, params, loglik, cov)
     converged = bool(trace.converged and not problem)
