@@ -323,7 +323,7 @@ def gaussian_mixture(
         raise ValueError(f"{_OWNER}: k={k} components but only {n_distinct} distinct observations.")
 
     if init is not None:
-        inits = [init] if isinstance(init, dict) else list(init)
+        inits = [init] if isinstance(init, dict) else list(init) if isinstance(init, (list, tuple)) else []
         if not inits or not all(isinstance(i, dict) for i in inits):
             raise ValueError(f"{_OWNER}: init must be a dict or a non-empty list of dicts with 'means' (and optionally 'weights', 'covariances').")
         starts = [_user_start(i, k, d, univariate, center, scale, Z, floor, s) for s, i in enumerate(inits)]

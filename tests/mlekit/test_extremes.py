@@ -259,7 +259,7 @@ def close(a, b, scale, rtol=1e-7):
 
 
 # ------------------------------------------- family methods at the extremes
-@settings(max_examples=_n(160), **SETTINGS)
+@settings(max_examples=_n(320), **SETTINGS)
 @given(family_case())
 def test_family_methods_give_a_correct_answer_or_a_valueerror(case):
     fam, data, params = case
@@ -382,7 +382,7 @@ def check_is_a_maximum(fam, x, r):
                 assert other <= base + noise, (fam, s.name, sign, other - base, r.message)
 
 
-@settings(max_examples=_n(120), **SETTINGS)
+@settings(max_examples=_n(240), **SETTINGS)
 @given(family_case(), st.sampled_from(["auto", "auto", "newton", "gradient", "scipy"]), st.booleans())
 def test_fit_is_correct_or_says_why_not(case, method, use_start):
     fam, data, params = case
@@ -523,7 +523,7 @@ def public_call(draw, name, fn):
 
 @pytest.mark.parametrize("name,fn", PUBLIC, ids=[n for n, _ in PUBLIC])
 def test_every_public_function_answers_or_refuses_with_a_valueerror(name, fn):
-    @settings(max_examples=_n(25), **SETTINGS)
+    @settings(max_examples=_n(40), **SETTINGS)
     @given(public_call(name, fn))
     def check(call):
         call_and_exercise(*call)
@@ -584,7 +584,7 @@ def test_the_fuzz_reaches_every_public_callable():
 
 
 # ------------------------------------------------------- optimizers, scale-free
-@settings(max_examples=_n(60), **SETTINGS)
+@settings(max_examples=_n(100), **SETTINGS)
 @given(
     st.integers(1, 3),
     st.sampled_from([1e-150, 1e-50, 1e-6, 1.0, 1e6, 1e50, 1e150]),
@@ -648,7 +648,7 @@ def test_an_unbounded_objective_is_never_converged(method, slope):
 
 
 # ------------------------------------------------------------ the models
-@settings(max_examples=_n(40), **SETTINGS)
+@settings(max_examples=_n(60), **SETTINGS)
 @given(st.sampled_from([1e-300, 1e-160, 1e-100, 1e-3, 1.0, 1e3, 1e100, 1e160, 1e300]), st.integers(0, 500),
        st.sampled_from([20, 200, 2000]))
 def test_logistic_regression_is_scale_equivariant_or_refuses(scale, seed, n):
