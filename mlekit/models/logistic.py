@@ -634,7 +634,7 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
         converged = False
         message = _separation_message(separation)
     elif converged:
-        message = f"converged: Newton step of {decrement:.2g} standard errors (<= tol={tol:g}) after {it} step(s)"
+        message = f"converged: last Newton step {decrement:.2g} standard errors (<= tol={tol:g}) after {it} step(s)"
 
     if converged and H_chol is not None:
         cov = linalg.cho_solve(H_chol, np.eye(p), check_finite=False)
