@@ -20,6 +20,26 @@ Methods
     information in the family's parameters is the delta-method transform of
     the one in the working parameters).
 
+When ``converged`` is True (never a wrong answer that looks right)
+----------------------------------------------------------------------
+A numerical fit is ``converged`` only if its optimizer converged by the
+scale-free test of :mod:`mlekit.optimize` **and**, checked again at the
+estimate in the family's own parameters: every parameter is finite and inside
+its domain, a positive one (a scale, rate, shape or mean) within
+``[1e-150, 1e150]`` where float64 can square it; the log-likelihood, score and
+Hessian are finite; the Hessian is negative definite; the Newton decrement
+:math:`g^\top(-H)^{-1}g` is at most 1e-6 (the estimate is within 1e-3 standard
+errors of the maximum); the covariance has finite, positive variances; and no
+positive parameter is undetermined (its log-likelihood still not falling when it
+is multiplied or divided by e: a supremum at infinity, as for a t with
+``df -> infinity``). Otherwise ``converged`` is False and ``message`` says which
+check failed. Data without an MLE (all values equal; a negative binomial without
+overdispersion) raise ``ValueError`` for every method. Closed forms whose
+estimate or covariance leaves float64's range raise ``ValueError`` that says to
+rescale. NumPy's floating-point warnings never escape ``fit``; a Python float
+overflow becomes a ``ValueError``. The data are read and checked once, at the
+door (floats as float64); nothing below reads them again.
+
 Standard errors: closed forms use the **expected** information at the
 estimate (finite on the boundary, e.g. ``p = 0``); numerical fits use the
 **observed** information (minus the analytic, or for ``CustomFamily``

@@ -60,7 +60,9 @@ class MLEResult(InformationCriteria):
     n : int
         Number of observations.
     converged : bool
-        True when the estimate is a genuine maximum with a finite log-likelihood.
+        True when the estimate is a genuine maximum with a finite log-likelihood:
+        for numerical fits, within 1e-3 standard errors of a strict local maximum
+        by the checks listed in :mod:`mlekit.fit`.
     message : str
         How the fit went, in words; says why when ``converged`` is False.
     method : str
