@@ -388,3 +388,52 @@ def test_every_message_of_a_non_converged_fit_says_why():
             assert re.search("does not exist|overdispersed", str(exc))
             continue
         assert not r.converged and len(r.message) > 20
+
+
+# ------------------------------------------------------ the data are checked once
+def _every_family():
+    import mlekit.families as F
+
+    out = []
+    for name in dir(F):
+        obj = getattr(F, name)
+        if isinstance(obj, type) and issubclass(obj, mlekit.Family) and obj not in (mlekit.Family, mlekit.CustomFamily) \
+                and not name.startswith("_"):
+            out.append(obj(**{"Binomial": {"n": 7}, "Categorical": {"k": 4}}.get(name, {})))
+    return out
+
+
+@pytest.mark.parametrize("fam", _every_family(), ids=repr)
+def test_fit_reads_and_checks_the_data_once(fam, monkeypatch):
+    import sys
+
+    calls = {"as_data": 0, "check_data": 0, "support": 0}
+    fit_module = sys.modules["mlekit.fit"]
+    real_as_data = fit_module.as_data
+    real_support = type(fam)._check_support
+
+    def counting_as_data(*a, **k):
+        calls["as_data"] += 1
+        return real_as_data(*a, **k)
+
+    def counting_check_data(self, x):
+        calls["check_data"] += 1
+        raise AssertionError("check_data called on the fit path")
+
+    def counting_support(self, arr):
+        calls["support"] += 1
+        return real_support(self, arr)
+
+    monkeypatch.setattr(fit_module, "as_data", counting_as_data)
+    monkeypatch.setattr(mlekit.Family, "check_data", counting_check_data)
+    monkeypatch.setattr(type(fam), "_check_support", counting_support)
+    p = {s.name: (np.full(s.size, 1.0 / s.size) if s.size else float(np.mean(s.typical))) for s in fam.params}
+    if isinstance(fam, mlekit.Uniform):
+        p = {"a": -1.0, "b": 2.0}
+    x = fam.sample(200, rng=3, **p)
+    methods = ["auto"] + (["newton"] if fam.differentiable and not any(s.size for s in fam.params) else [])
+    for method in methods:
+        calls.update(as_data=0, check_data=0, support=0)
+        r = mlekit.fit(fam, x, method=method)
+        assert r.n == 200
+        assert calls["as_data"] == 1 and calls["check_data"] == 0 and calls["support"] <= 1, (method, calls)
