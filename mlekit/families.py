@@ -618,7 +618,12 @@ class Bernoulli(Family):
 
     def _closed_form_fit(self, arr):
         x, _ = check_counts_fast(arr, self.name, upper=1, what="0/1 outcomes")
-        s, n = float(np.count_nonzero(x)) if x.dtype == np.uint8 else float(np.sum(x, dtype=float)), x.size
+        # the values are checked 0/1: an integer sum cannot overflow (and needs no float conversion)
+        if x.dtype == np.uint8:
+            s = float(np.count_nonzero(x))
+        else:
+            s = float(np.sum(x)) if x.dtype.kind in "iu" else float(np.sum(x, dtype=float))
+        n = x.size
         params = {"p": s / n}
         return x, params, float(special.xlogy(s, params["p"]) + special.xlog1py(n - s, -params["p"]))
 
