@@ -109,9 +109,8 @@ class LogisticResult(InformationCriteria):
     cov : ndarray
         Inverse observed information (the negative inverse Hessian of the
         log-likelihood, penalized when ``l2 > 0``), axes ``cov_names``; evaluated
-        at the iterate before the last (tiny) Newton step, less than ``tol`` from
-        the estimate (statsmodels evaluates one more Hessian at the estimate; the
-        two agree to about ``tol`` relative).
+        at the estimate, or at the iterate before the last Newton step when that
+        step was below 1e-8 standard errors (the two agree to ~1e-9 relative).
         statsmodels: ``cov_params()``; R: ``vcov``.
     cov_names : tuple of str
         Names of the axes of ``cov`` (the keys of ``params``, in order).
@@ -288,14 +287,14 @@ def logistic_regression(
         and a flat prior on the intercept; scikit-learn's
         ``LogisticRegression(C=1/l2)`` (which also leaves the intercept unpenalized).
     tol : float, default 1e-8
-        Stop after a Newton step of at most ``tol`` standard errors: the Newton
-        decrement :math:`\lambda = \sqrt{g^\top H^{-1} g}` (the step's length in
-        the metric of the information, so the test does not change when a
-        column is rescaled). Newton converges quadratically, so the estimate is
-        then within about ``tol**2`` standard errors of the maximum. The
-        log-likelihood and gradient are those at the estimate; the covariance
-        uses the Hessian of the last step, at a point at most ``tol`` standard
-        errors away.
+        Stop after a Newton step whose decrement :math:`\lambda^2 = g^\top H^{-1} g`
+        is at most ``tol``: the step is at most ``sqrt(tol)`` standard errors long
+        (:math:`\lambda` is its length in the metric of the information, so the
+        test does not change when a column is rescaled), and Newton's quadratic
+        convergence leaves the estimate within about ``tol`` standard errors of
+        the maximum. The log-likelihood, gradient and covariance are those at the
+        estimate (the covariance from the Hessian of the last step when that step
+        was below 1e-8 standard errors).
     max_iter : int, default 100
         Maximum number of Newton steps.
 
@@ -584,7 +583,7 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
             H_chol = None
             break
         decrement = float(np.sqrt(max(float(grad @ step), 0.0)))  # the step in standard errors
-        small = decrement <= tol
+        small = decrement * decrement <= tol
         if not small and it >= max_iter:
             if l2 == 0 and not checked:
                 checked = True
@@ -613,18 +612,33 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
         beta, eta, e, ll, obj, cur = cand, eta_c, e_c, ll_c, obj_c, 1 - cur
         it += 1
         if small:
-            # The last step was below tol: quadratic convergence makes the new point accurate to
-            # about tol**2. Record it; the covariance comes from the Hessian just factorized, at a
-            # point less than tol away (saves one O(n p^2) Hessian).
-            _residual(y, eta, e, work)
-            grad = XT @ work.rw[0]
+            # The last step was at most sqrt(tol) standard errors: quadratic convergence puts the
+            # new point within about tol standard errors of the maximum. Record it. The
+            # covariance comes from the Hessian just factorized when that point is within 1e-8
+            # standard errors (the variances then agree to ~1e-9, saving one O(n p^2) Hessian),
+            # else from a fresh Hessian at the estimate.
+            if decrement <= 1e-8:
+                _residual(y, eta, e, work)
+                grad = XT @ work.rw[0]
+            else:
+                grad, H = _grad_hess(XT, y, eta, e, work, intercept)
+                if l2:
+                    H[np.diag_indices(p)] += l2 * mask
+                try:
+                    H_chol = linalg.cho_factor(H, lower=False, check_finite=False)
+                    if not np.all(np.isfinite(H_chol[0])):
+                        raise linalg.LinAlgError("non-finite Cholesky factor")
+                except linalg.LinAlgError:
+                    H_chol = None
             if l2:
                 grad -= l2 * mask * beta
             iterates.append(beta.copy())
             lls.append(obj)
             gnorms.append(float(np.linalg.norm(grad)))
             halvings.append(halved)
-            converged = True
+            converged = H_chol is not None
+            if not converged:
+                message = "the information is not positive definite at the estimate"
             break
 
     trace = LogisticTrace(
@@ -634,7 +648,10 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
         converged = False
         message = _separation_message(separation)
     elif converged:
-        message = f"converged: last Newton step {decrement:.2g} standard errors (<= tol={tol:g}) after {it} step(s)"
+        message = (
+            f"converged: last Newton step {decrement:.2g} standard errors (decrement {decrement**2:.2g} <= "
+            f"tol={tol:g}) after {it} step(s)"
+        )
 
     if converged and H_chol is not None:
         cov = linalg.cho_solve(H_chol, np.eye(p), check_finite=False)
