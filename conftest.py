@@ -34,6 +34,7 @@ _FIRST = (
     "autograder-adversarial",  # ~40 s grading run + ~10 s feedback test
     "tests/autograder/test_postgres.py::",  # ~10-25 s: PostgreSQL, three gradings
     "tests/autograder/test_scale.py::",  # ~20 s: 56 submissions on two sandboxes
+    "hardened:",  # the hardened grader on every assignment: ~10-15 s per assignment
     "tests/mlekit/",  # ~350 small tests, ~25 s in all
     "exercise:",  # nbgrader, a kernel per submission: ~15-25 s per assignment
     "browser",  # ~120 page checks, ~50 s
@@ -51,12 +52,16 @@ def group_of(nodeid: str) -> str | None:
         return path  # nbval: every cell of a notebook runs in order in one kernel
     if path.startswith("tests/browser/"):
         return "browser"
-    if path == "tests/autograder/test_adversarial.py":
-        return "autograder-adversarial"
+    if path in ("tests/autograder/test_adversarial.py", "tests/autograder/test_fallback.py"):
+        return "autograder-adversarial"  # one worker: both make the repository private for the fallback
     if path.startswith("tests/exercises/"):
         match = _ASSIGNMENT.search(nodeid)
         if match:
             return f"exercise:{match.group(1)}"
+    if path == "tests/autograder/test_assignments.py":
+        match = _ASSIGNMENT.search(nodeid)
+        if match:
+            return f"hardened:{match.group(1)}"
     return None
 
 

@@ -13,6 +13,7 @@ reference implementation while a student's function runs; a student who
 introspects this process can defeat it (see autograder/README.md).
 """
 
+import base64
 import io
 import os
 import sys
@@ -20,7 +21,9 @@ import traceback
 
 _here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _here)
-import codec  # noqa: E402  (the sibling module, without importing the autograder package)
+import _guard  # noqa: E402  (the sibling modules, without importing the autograder package)
+import _jail  # noqa: E402
+import codec  # noqa: E402
 
 sys.path.remove(_here)
 sys.path.insert(0, "")  # like a Jupyter kernel: the working directory first
@@ -57,53 +60,6 @@ class _Capped(io.TextIOBase):
         return out
 
 
-_STATE = {"forbidden": (), "used": set()}
-_GUARDS = []  # (owner, attribute, original, target)
-
-
-def _install_guards(targets):
-    import importlib
-
-    for target in targets:
-        module_name, _, qualname = target.partition(":")
-        module = importlib.import_module(module_name)
-        owner, *rest = [module] + qualname.split(".")
-        for part in qualname.split(".")[:-1]:
-            owner = getattr(owner, part)
-        attr = qualname.split(".")[-1]
-        original = getattr(owner, attr)
-
-        def make(original, target):
-            def guarded(*args, **kwargs):
-                if target in _STATE["forbidden"]:
-                    _STATE["used"].add(target)
-                return original(*args, **kwargs)
-
-            guarded.__name__ = getattr(original, "__name__", "guarded")
-            guarded.__qualname__ = getattr(original, "__qualname__", "guarded")
-            guarded.__doc__ = getattr(original, "__doc__", None)
-            return guarded
-
-        wrapper = make(original, target)
-        setattr(owner, attr, wrapper)
-        _GUARDS.append((owner, attr, original, target))
-        # the same object re-exported elsewhere in the package (mlekit.fit = mlekit.fit.fit)
-        root = module_name.split(".")[0]
-        for name, mod in list(sys.modules.items()):
-            if mod is None or not (name == root or name.startswith(root + ".")):
-                continue
-            for key, val in list(vars(mod).items()):
-                if val is original:
-                    setattr(mod, key, wrapper)
-                    _GUARDS.append((mod, key, original, target))
-
-
-def _guards_intact():
-    """False if the unguarded reference itself was put back (replacing it by anything else
-    cannot reach the reference, so it is the student's business)."""
-    return not any(getattr(owner, attr, None) is original for owner, attr, original, _ in _GUARDS)
-
-
 def _error_info(exc):
     tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
     return {
@@ -113,14 +69,34 @@ def _error_info(exc):
     }
 
 
-def serve(in_fd, out_fd):
+MAX_FILES, MAX_FILES_BYTES = 100, 5 * 1024 * 1024  # side-effect files sent back for autograded/
+
+
+def _written_files(workdir, skip):
+    """Regular files the notebook wrote in its working folder (no links), capped."""
+    out, total = [], 0
+    for folder, dirs, files in os.walk(workdir, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(folder, d)))
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            rel = os.path.relpath(path, workdir)
+            if rel in skip or os.path.islink(path) or not os.path.isfile(path):
+                continue
+            size = os.path.getsize(path)
+            if len(out) >= MAX_FILES or total + size > MAX_FILES_BYTES:
+                return out, True
+            with open(path, "rb") as fh:
+                out.append([rel, base64.b64encode(fh.read(MAX_FILES_BYTES)).decode("ascii")])
+            total += size
+    return out, False
+
+
+def serve(in_fd, out_fd, spec):
     global IN_FD, OUT_FD
     IN_FD, OUT_FD = in_fd, out_fd
     config = codec.read_message(IN_FD)
     cap = int(config.get("output_cap", 10_000))
-    targets = sorted({t for ts in config.get("forbidden", {}).values() for t in ts})
-    if targets:
-        _install_guards(targets)
+    lockout = _guard.Lockout(config.get("forbidden") or {}) if config.get("forbidden") else None
 
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
@@ -128,10 +104,12 @@ def serve(in_fd, out_fd):
     ipconfig = Config()
     ipconfig.HistoryManager.enabled = False
     shell = InteractiveShell.instance(config=ipconfig, colors="nocolor")
-    callbacks = {}
+    data_files = {rel for _, rel in spec.get("data_files", [])}
+
+    stash = {}  # names a test cell deleted: still reachable by reference (``old = squares; del squares``)
 
     def resolve_fn(name):
-        fn = shell.user_ns.get(name)
+        fn = shell.user_ns.get(name, stash.get(name))
         if not callable(fn):
             raise codec.CodecError(f"{name} is not a function in the notebook")
         return fn
@@ -146,6 +124,38 @@ def serve(in_fd, out_fd):
             return codec.decode(answer["value"])
 
         return callback
+
+    def call(name, args, kwargs):
+        answer = {}
+        fn = shell.user_ns.get(name)
+        if not callable(fn):
+            return {"error": {"ename": "NameError", "evalue": f"name '{name}' is not defined"}}
+        args = codec.decode(args, resolve_fn=resolve_fn, resolve_callback=resolve_callback)
+        kwargs = codec.decode(kwargs, resolve_fn=resolve_fn, resolve_callback=resolve_callback)
+        refused = lockout.begin(name) if lockout is not None else None
+        if refused is not None:
+            return {"error": refused}
+        try:
+            value = fn(*args, **kwargs)
+        except BaseException as exc:  # the student's exception, reported as data
+            answer["error"] = _error_info(exc)
+        else:
+            try:
+                answer["value"] = codec.encode(value, fn_name=lambda v: None)
+            except codec.CodecError as exc:
+                answer["error"] = {"ename": "TypeError", "evalue": str(exc)}
+        finally:
+            used, blocked, tampered = lockout.end(name) if lockout is not None else ([], [], False)
+        if used:
+            answer = {"error": {"ename": "ReferenceUsed",
+                                "evalue": f"{name} reaches the reference {', '.join(used)} instead of "
+                                          "deriving it"}, "used": used}
+        elif tampered:
+            answer = {"error": {"ename": "GuardTampered",
+                                "evalue": f"{name} switched off the grader's watch of the reference"}}
+        if blocked:
+            answer["refused"] = blocked
+        return answer
 
     codec.write_message(OUT_FD, {"ready": True})
     while True:
@@ -179,162 +189,96 @@ def serve(in_fd, out_fd):
                         except codec.CodecError:
                             answer["kind"] = "other"
             elif op == "call":
-                fn = shell.user_ns.get(msg["name"])
-                if not callable(fn):
-                    answer["error"] = {"ename": "NameError", "evalue": f"name '{msg['name']}' is not defined"}
-                else:
-                    args = codec.decode(msg["args"], resolve_fn=resolve_fn, resolve_callback=resolve_callback)
-                    kwargs = codec.decode(msg["kwargs"], resolve_fn=resolve_fn, resolve_callback=resolve_callback)
-                    _STATE["forbidden"] = tuple(config.get("forbidden", {}).get(msg["name"], ()))
-                    _STATE["used"] = set()
-                    try:
-                        value = fn(*args, **kwargs)
-                    except BaseException as exc:  # the student's exception, reported as data
-                        answer["error"] = _error_info(exc)
-                    else:
-                        try:
-                            answer["value"] = codec.encode(value, fn_name=lambda v: None)
-                        except codec.CodecError as exc:
-                            answer["error"] = {"ename": "TypeError", "evalue": str(exc)}
-                    finally:
-                        used, _STATE["forbidden"] = sorted(_STATE["used"]), ()
-                    if used:
-                        answer = {"error": {"ename": "ReferenceUsed",
-                                            "evalue": f"{msg['name']} calls the reference implementation "
-                                                      f"{', '.join(used)} instead of deriving it"}}
-                    if not _guards_intact():
-                        answer = {"error": {"ename": "GuardTampered",
-                                            "evalue": "the notebook removed the grader's reference guard"}}
+                answer = call(msg["name"], msg["args"], msg["kwargs"])
+            elif op == "assign":  # a test cell bound a name: the student's namespace sees it too
+                shell.user_ns[msg["name"]] = codec.decode(msg["value"], resolve_fn=resolve_fn,
+                                                          resolve_callback=resolve_callback)
+            elif op == "delete":  # a test cell deleted a name (``del squares``): so does the student's side
+                if msg["name"] in shell.user_ns:
+                    stash[msg["name"]] = shell.user_ns.pop(msg["name"])
+            elif op == "files":
+                answer["files"], answer["truncated"] = _written_files(os.getcwd(), data_files)
             else:
                 answer["error"] = {"ename": "ProtocolError", "evalue": f"unknown op {op!r}"}
         except BaseException as exc:  # noqa: BLE001 - report, never die silently
             answer["error"] = _error_info(exc)
         finally:
             sys.stdout, sys.stderr = saved
-        if not _guards_intact() and op == "run":
-            answer.setdefault("tampered", True)
         answer["stdout"], answer["stderr"] = out.text(), err.text()
         answer["id"] = msg.get("id")
         codec.write_message(OUT_FD, answer)
 
 
-# -- isolation, done in the forked child while still root --------------------
-CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 1, 2, 4, 4096, 8192, 16384, 1 << 18
+def zygote(sock_fd, preload=()):
+    """Import the heavy modules once, then start one sandbox per request.
 
-
-def isolate(spec):
-    """setsid, namespaces and mounts, rlimits, then drop to the dedicated uid. Exits on failure."""
-    import ctypes
-    import ctypes.util
-    import resource
-
-    os.setsid()
-    workdir = spec["workdir"]
-    uid, gid = spec["uid"], 65534
-    if spec["namespaces"]:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        if libc.unshare(CLONE_NEWNS | CLONE_NEWNET) != 0:
-            os._exit(71)
-        if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
-            os._exit(72)
-        for path in spec["hide"]:
-            if os.path.isdir(path):
-                rc = libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, b"size=4k,mode=000")
-            else:
-                rc = libc.mount(b"/dev/null", path.encode(), None, MS_BIND, None)
-            if rc != 0:
-                os._exit(73)
-        for tmp in ("/dev/shm", "/var/tmp"):
-            if os.path.isdir(tmp):
-                libc.mount(b"tmpfs", tmp.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=64m,mode=1777")
-        # Folders the student's process needs that live under /tmp (a clone of the
-        # course repository there: its .venv, mlekit, autograder) are held on the new
-        # /dev/shm, then moved back on top of the new, empty /tmp.
-        held = []
-        for i, path in enumerate(spec.get("keep_in_tmp", [])):
-            hold = f"/dev/shm/.keep{i}"
-            os.mkdir(hold)
-            if libc.mount(path.encode(), hold.encode(), None, MS_BIND | MS_REC, None) != 0:
-                os._exit(76)
-            held.append((hold, path))
-        libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, b"size=64m,mode=1777")
-        for hold, path in held:
-            os.makedirs(path, 0o755, exist_ok=True)
-            if libc.mount(hold.encode(), path.encode(), None, MS_MOVE, None) != 0:
-                os._exit(77)
-            os.rmdir(hold)
-        for i, (path, top) in enumerate(spec["expose"]):
-            # the interpreter lives in a private home (e.g. /root/.pyenv): cover the private
-            # ancestor with an empty tmpfs and bring back only the interpreter's folder
-            hold = f"/tmp/.hold{i}"
-            os.mkdir(hold)
-            if libc.mount(path.encode(), hold.encode(), None, MS_BIND | MS_REC, None) != 0:
-                os._exit(74)
-            libc.mount(b"tmpfs", top.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=1m,mode=0755")
-            os.makedirs(path, 0o755, exist_ok=True)
-            if libc.mount(hold.encode(), path.encode(), None, MS_MOVE, None) != 0:
-                os._exit(75)
-            os.rmdir(hold)
-        os.mkdir(workdir, 0o700)
-    os.chown(workdir, uid, gid)
-    os.chdir(workdir)
-    lim = spec["limits"]
-    resource.setrlimit(resource.RLIMIT_AS, (lim["memory_mb"] << 20,) * 2)
-    resource.setrlimit(resource.RLIMIT_CPU, (lim["cpu_seconds"], lim["cpu_seconds"] + 5))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (lim["file_mb"] << 20,) * 2)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (lim["open_files"],) * 2)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_NPROC, (lim["processes"],) * 2)
-    os.setgroups([])
-    os.setgid(gid)
-    os.setuid(uid)
-    os.environ.clear()
-    os.environ.update(spec["env"])
-
-
-def zygote(sock_fd):
-    """Import the heavy modules once, then fork one isolated child per request.
-
-    Runs as root with a clean environment and nothing of any student in memory;
-    each child isolates itself (:func:`isolate`) before it reads a student's cell.
+    Runs as root with a clean environment and nothing of any student in memory.
+    For each request it forks the sandbox's monitor (:func:`_jail.start`), which
+    builds the sandbox before any student code runs, and answers with the
+    monitor's pid and a pidfd for it (so the grader never signals a recycled pid).
     """
+    import json
     import signal
     import socket
 
-    import numpy  # noqa: F401  (warm imports: the reason this process exists)
-    import scipy.stats  # noqa: F401
-    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
-    try:
-        import mlekit  # noqa: F401
-    except ImportError:
-        pass
+    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401  (every sandbox runs one)
 
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
+    for module in preload:  # the assignment's imports and its policy's modules: imported once, not per student
+        try:
+            __import__(module)
+        except Exception:  # noqa: BLE001 - the student's cell will meet (and report) the same failure
+            pass
+
     sock = socket.socket(fileno=sock_fd)
     while True:
         try:
-            data, fds, _, _ = socket.recv_fds(sock, 1 << 20, 2)
+            data, fds, _, _ = socket.recv_fds(sock, 1 << 22, 3)
         except OSError:
             return
         if not data:
             return
-        import json
-
         spec = json.loads(data.decode())
-        pid = os.fork()
+        # no SIGCHLD while the pid is not yet held by a pidfd: the monitor cannot be reaped (and its pid
+        # recycled) before the pidfd exists
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            for fd in fds:
+                os.close(fd)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+            sock.sendall(json.dumps({"error": f"fork refused: {exc}"}).encode() + b"\n")
+            continue
         if pid == 0:
             try:
                 sock.close()
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                isolate(spec)
-                serve(fds[0], fds[1])
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+                _jail.start(spec, fds[:2], fds[2])
+                serve(fds[0], fds[1], spec)  # only the student's process gets here
             finally:
                 os._exit(0)
         for fd in fds:
             os.close(fd)
-        sock.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+        try:
+            pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            pidfd = None
+        # reap monitors that ended (never the new one before its pidfd exists)
+        while True:
+            try:
+                done, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if done == 0:
+                break
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+        reply = json.dumps({"pid": pid}).encode() + b"\n"
+        if pidfd is not None:
+            socket.send_fds(sock, [reply], [pidfd])
+            os.close(pidfd)
+        else:
+            sock.sendall(reply)
 
 
 if __name__ == "__main__":
-    zygote(int(sys.argv[1]))
+    zygote(int(sys.argv[1]), [m for m in (sys.argv[2] if len(sys.argv) > 2 else "").split(",") if m])

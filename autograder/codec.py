@@ -29,6 +29,13 @@ class CodecError(ValueError):
     """A value cannot cross the boundary (wrong type, too deep, too large)."""
 
 
+class ContentError(CodecError):
+    """A whole frame was read but its content is not a message (not JSON, nested too deeply).
+
+    The channel is still in step after this error: only the message is lost.
+    """
+
+
 def encode(value, *, fn_name=None, callback_id=None, _depth=0):
     """Turn ``value`` into JSON-able data (see module docstring)."""
     if _depth > MAX_DEPTH:
@@ -165,7 +172,29 @@ def read_message(fd: int, deadline=None):
     (length,) = struct.unpack(">Q", read_exact(fd, 8, deadline))
     if length > MAX_MESSAGE:
         raise CodecError(f"message of {length} bytes is too large")
-    message = json.loads(read_exact(fd, length, deadline).decode("utf-8"))
+    body = read_exact(fd, length, deadline)
+    try:
+        message = json.loads(body.decode("utf-8"))
+    except RecursionError:
+        raise ContentError("message nested too deeply") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContentError(f"message is not JSON ({exc})") from None
     if not isinstance(message, dict):
-        raise CodecError("malformed message")
+        raise ContentError("malformed message")
+    if _depth_exceeds(message, MAX_DEPTH * 3 + 16):  # a plain-data level is up to 3 JSON levels
+        raise ContentError("message nested too deeply")
     return message
+
+
+def _depth_exceeds(value, limit) -> bool:
+    """True if ``value`` nests deeper than ``limit`` (iterative: no recursion on hostile input)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False

@@ -12,8 +12,10 @@ reported, and the submitted file is never written to.
 from __future__ import annotations
 
 import ast
+import errno
 import json
 import os
+import stat
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 
@@ -22,22 +24,70 @@ class InvalidNotebook(ValueError):
     """The submission cannot be read as a notebook."""
 
 
-def load_submission(path: str) -> dict:
+def read_regular(path: str, *, limit: int = MAX_NOTEBOOK_BYTES, dir_fd: int | None = None) -> bytes:
+    """The bytes of ``path`` if it is a regular file (never through a symbolic link), at most ``limit``."""
     try:
-        size = os.path.getsize(path)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
     except OSError as exc:
-        raise InvalidNotebook(f"missing notebook ({exc.strerror})") from None
-    if size > MAX_NOTEBOOK_BYTES:
-        raise InvalidNotebook(f"notebook too large ({size} bytes)")
-    with open(path, "rb") as fh:
-        raw = fh.read()
+        if exc.errno == errno.ELOOP:
+            raise InvalidNotebook(f"{os.path.basename(path)} is a symbolic link, not a submitted file") from None
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InvalidNotebook(f"{os.path.basename(path)} is not a regular file")
+        if st.st_size > limit:
+            raise InvalidNotebook(f"{os.path.basename(path)} is too large ({st.st_size} bytes)")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)[: limit + 1]
+    finally:
+        os.close(fd)
+
+
+def _clean_text(value):
+    """Lone surrogates (``"\\ud800"`` in the JSON) replaced: they cannot be encoded anywhere downstream."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, list):
+        return [_clean_text(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean_text(k): _clean_text(v) for k, v in value.items()}
+    return value
+
+
+def parse_submission(raw: bytes) -> dict:
+    """A submitted notebook's bytes as a notebook dict, or :class:`InvalidNotebook`."""
+    if len(raw) > MAX_NOTEBOOK_BYTES:
+        raise InvalidNotebook(f"notebook too large ({len(raw)} bytes)")
     try:
         nb = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise InvalidNotebook("invalid notebook: nested too deeply") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidNotebook(f"invalid notebook: not valid JSON ({exc})") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise InvalidNotebook("invalid notebook: no list of cells")
-    return nb
+    return _clean_text(nb)
+
+
+def load_submission(path: str) -> dict:
+    try:
+        raw = read_regular(path)
+    except FileNotFoundError:
+        raise InvalidNotebook("missing notebook") from None
+    except OSError as exc:
+        raise InvalidNotebook(f"unreadable notebook ({exc.strerror})") from None
+    return parse_submission(raw)
 
 
 def _text(source) -> str:
@@ -135,6 +185,15 @@ def reconcile(submission: dict, refs: list[dict]) -> tuple[list[dict], list[str]
     after: dict[str | None, list[dict]] = {None: []}
     issues: list[str] = []
     current = None
+    # As nbgrader's DeduplicateIds: of cells sharing a grade_id (Jupyter's copy and paste), the last
+    # copy is the graded one; earlier copies run as the student's own cells.
+    last = {}
+    for i, cell in enumerate(submission["cells"]):
+        if isinstance(cell, dict) and isinstance(cell.get("metadata"), dict) and \
+                isinstance(cell["metadata"].get("nbgrader"), dict):
+            gid = cell["metadata"]["nbgrader"].get("grade_id")
+            if isinstance(gid, str) and gid in known:
+                last[gid] = i
     for i, cell in enumerate(submission["cells"]):
         if not isinstance(cell, dict):
             issues.append(f"cell {i} is not a cell; ignored")
@@ -144,11 +203,16 @@ def reconcile(submission: dict, refs: list[dict]) -> tuple[list[dict], list[str]
         gid = ng.get("grade_id")
         cell_type = cell.get("cell_type")
         source = _text(cell.get("source"))
+        if isinstance(gid, str) and gid in known and last[gid] != i:
+            issues.append(f"cell {gid!r} appears more than once; the last copy is graded, the earlier copies "
+                          "run as the student's own cells (as nbgrader does)")
+            if cell_type == "code":
+                after.setdefault(current, []).append(_cell("code", source, {"autograder": {"kind": "student"}}))
+            elif cell_type in ("markdown", "raw"):
+                after.setdefault(current, []).append(_cell("markdown", source, {"autograder": {"kind": "text"}}))
+            continue
         if isinstance(gid, str) and gid in known:
             ref = known[gid]
-            if gid in seen:
-                issues.append(f"cell {gid!r} appears more than once; only the first copy is graded")
-                continue
             for flag in ("grade", "solution", "locked"):
                 if bool(ng.get(flag, False)) != bool(ref[flag]) and not (flag == "locked" and ref["grade"]):
                     issues.append(f"cell {gid!r}: nbgrader flag {flag!r} was changed; the assignment's is used")
@@ -156,6 +220,9 @@ def reconcile(submission: dict, refs: list[dict]) -> tuple[list[dict], list[str]
                 issues.append(f"cell {gid!r}: type changed from {ref['cell_type']} to {cell_type}; restored")
             if ref["grade"] and not ref["solution"] and strip_hidden(source) != strip_hidden(ref["source"]):
                 issues.append(f"test cell {gid!r} was edited; the assignment's test is used")
+            elif ref["locked"] and not ref["solution"] and not ref["grade"] and \
+                    source.strip() != ref["source"].strip():
+                issues.append(f"read-only cell {gid!r} was edited; the assignment's cell is used")
             seen[gid] = source
             current = gid
             after.setdefault(gid, [])

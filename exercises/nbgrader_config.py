@@ -32,3 +32,27 @@ c.ClearHiddenTests.end_test_delimeter = "END HIDDEN TESTS"
 
 # Files next to the notebooks that are never released (authoring leftovers).
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+
+# `nbgrader generate_feedback` shows the autograded notebook: without this it would hand every
+# hidden test (fixed seeds included) to the student. HideHiddenTests shows each test cell as
+# released and, for a failure inside a hidden block, "a hidden test failed" and the check's hint
+# (the misconception, quoting no input); see autograder/feedback.py. The classes are named by
+# their import path, so they are imported (from this repository's package, installed with
+# `pip install -e .`) only by the commands that use them.
+c.GenerateFeedback.preprocessors = [
+    "autograder.feedback.HideHiddenTests",
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+# `nbgrader autograde`: nbgrader's own sanitizing steps, with OverwriteCells replaced by a version
+# that does not report every unmodified test cell with hidden tests as changed
+# ("Attribute 'checksum' ... has changed!", jupyter/nbgrader#1961); real changes are still reported
+# and every locked cell is still restored from the gradebook.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "autograder.feedback.ReleasedOverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]

@@ -8,11 +8,20 @@ What to use when
 - **Wald interval** :math:`\hat\theta \pm z\,\mathrm{se}`: ``result.conf_int()``
   or :func:`wald_interval`. Quick, symmetric, and wrong near a boundary.
 - **Likelihood-ratio interval** :func:`profile_interval`: the set of values the
-  data do not reject at the given level. Respects the parameter's domain, is
-  invariant under reparameterization, and stays honest at the boundary
-  (all-zero Bernoulli data give ``[0, 1 - exp(-1.92/n)]`` instead of ``[0, 0]``).
+  data do not reject at the given level. Respects the parameter's domain and
+  is invariant under reparameterization. At the boundary it is no longer
+  degenerate (all-zero Bernoulli data give ``[0, 1 - exp(-1.92/n)]`` instead
+  of Wald's ``[0, 0]``) but it is too short there: Wilks' theorem needs an
+  interior estimate. For a proportion near 0 or 1 prefer
+  :func:`score_interval` (Wilson) or :func:`clopper_pearson_interval` (exact).
   For a parameter of a multi-parameter family the other parameters are
   maximized out (the *profile* likelihood, :func:`profile_loglik`).
+- **Tests of a point null**, the trio: :func:`wald_test` (needs only the full
+  fit), :func:`likelihood_ratio_test` (both fits), :func:`score_test` (only the
+  null fit); :func:`score_interval` inverts the score test.
+- **A model that may be wrong**: :func:`sandwich_covariance` (White's
+  :math:`J^{-1}BJ^{-1}`, statsmodels ``cov_type="HC0"``) from the
+  per-observation scores :func:`score_contributions`.
 - **Nested models**: :func:`likelihood_ratio_test`. Non-nested ones:
   :func:`compare_models` (AIC / BIC).
 - **A function of the parameters** (odds, a mean from a rate, ...):
@@ -924,3 +933,412 @@ def delta_method(result: MLEResult, g, grad=None, *, level: float = 0.95) -> Del
             )
         raise ValueError(f"{owner}: the delta-method variance {var!r} of g is not finite in float64.")
     return DeltaMethodResult(estimate=est, se=se, gradient=grad_vec, level=level, lower=lo, upper=hi)
+
+
+# ============================================================================
+# Score (Rao) tests and intervals, exact binomial intervals, Wald tests and the
+# misspecification-robust (sandwich) covariance. Added for the book's second
+# edition (chapters 03, 06 and 12); kept as a separate block of new functions.
+# ============================================================================
+from ._validation import as_positive_int, as_scalar  # noqa: E402 (kept with the block that uses them)
+
+__all__ += [
+    "score_contributions",
+    "sandwich_covariance",
+    "wald_test",
+    "WaldTestResult",
+    "score_test",
+    "ScoreTestResult",
+    "score_interval",
+    "ScoreInterval",
+    "clopper_pearson_interval",
+]
+
+
+def score_contributions(family: Family, data, params) -> np.ndarray:
+    r"""Per-observation scores :math:`s_i(\theta) = \nabla_\theta \log f(x_i;\theta)`, one row per observation.
+
+    Parameters
+    ----------
+    family : Family
+    data : array_like
+    params : dict or MLEResult
+        The point (interior of the parameter space).
+
+    Returns
+    -------
+    ndarray, shape (N, d)
+        Row ``i`` is the score of observation ``i`` over ``family.coord_names``;
+        the rows add up to ``family.score(data, **params)``.
+
+    Notes
+    -----
+    Computed from the family's analytic score, once per *distinct* value of the
+    data (counts and categories repeat, so this is cheap for discrete data).
+    statsmodels: ``model.score_obs(params)``; R: ``sandwich::estfun``.
+    """
+    owner = "score_contributions"
+    family = _check_family(family, owner)
+    x = family.check_data(data)
+    p = family.check_params(_params_of(params, owner), interior=True, where="score")
+    values, inverse = np.unique(x, return_inverse=True)
+    rows = np.array([family.score(values[i : i + 1], **p) for i in range(values.size)], dtype=float)
+    return rows[inverse.reshape(-1)]
+
+
+def sandwich_covariance(family: Family, data, params) -> np.ndarray:
+    r"""Misspecification-robust ("sandwich") covariance :math:`J^{-1} B J^{-1}` of the MLE.
+
+    Parameters
+    ----------
+    family : Family
+    data : array_like
+    params : dict or MLEResult
+        Usually the MLE (``result`` or ``result.params``).
+
+    Returns
+    -------
+    ndarray, shape (d, d)
+        Axes are ``family.coord_names``; standard errors are the square roots
+        of the diagonal.
+
+    Notes
+    -----
+    With :math:`J = -\sum_i \nabla^2 \log f(x_i;\hat\theta)` (the observed
+    information) and :math:`B = \sum_i s_i(\hat\theta)\,s_i(\hat\theta)^\top`
+    (the outer product of the per-observation scores),
+
+    .. math:: \widehat{\mathrm{Cov}}(\hat\theta) = J^{-1} B\, J^{-1}.
+
+    When the model is right, :math:`B \approx J` and this is the usual
+    :math:`J^{-1}`; when it is wrong, the MLE still converges to the parameter
+    closest to the truth in Kullback-Leibler divergence, and this (not
+    :math:`J^{-1}`) is its asymptotic covariance (White, 1982). No small-sample
+    correction: statsmodels ``cov_type="HC0"``, R ``sandwich::sandwich``.
+    Raises ``ValueError`` if :math:`J` is not positive definite.
+    """
+    owner = "sandwich_covariance"
+    family = _check_family(family, owner)
+    p = _params_of(params, owner)
+    scores = score_contributions(family, data, p)
+    J = family.observed_information(data, **p)
+    eig = np.linalg.eigvalsh(J)
+    if not np.all(eig > 0):
+        raise ValueError(
+            f"{owner}: the observed information at {p} is not positive definite (eigenvalues {eig}); "
+            "the point is not a strict local maximum."
+        )
+    J_inv = np.linalg.inv(J)
+    cov = J_inv @ (scores.T @ scores) @ J_inv
+    return 0.5 * (cov + cov.T)
+
+
+@dataclass(frozen=True)
+class WaldTestResult:
+    r"""Wald test of :math:`H_0: \theta = \theta_0`; unpacks as ``statistic, df, pvalue``."""
+
+    statistic: float
+    df: int
+    pvalue: float
+
+    def __iter__(self):
+        return iter((self.statistic, self.df, self.pvalue))
+
+
+def wald_test(result: MLEResult, null: dict) -> WaldTestResult:
+    r"""Wald test of the values in ``null`` from a fit of the full model.
+
+    Parameters
+    ----------
+    result : MLEResult
+        The unrestricted fit.
+    null : dict
+        ``{name: value}`` for the scalar parameters the null hypothesis fixes,
+        e.g. ``{"mu": 734.5}``; the other parameters are free.
+
+    Returns
+    -------
+    WaldTestResult
+        :math:`W = (\hat\theta - \theta_0)^\top [\widehat{\mathrm{Cov}}]^{-1} (\hat\theta - \theta_0)`
+        over the fixed parameters, with ``df = len(null)`` and the
+        :math:`\chi^2_{df}` upper tail.
+
+    Notes
+    -----
+    Uses ``result.cov`` (the model's information). For one parameter,
+    :math:`W = z^2` with :math:`z = (\hat\theta - \theta_0)/\mathrm{se}`.
+    statsmodels: ``results.wald_test``; R: ``lmtest::waldtest``, ``car::linearHypothesis``.
+    """
+    owner = "wald_test"
+    if not isinstance(result, MLEResult):
+        raise ValueError(f"{owner}: result must be an MLEResult from mlekit.fit, got {result!r}.")
+    if not isinstance(null, dict) or not null:
+        raise ValueError(f"{owner}: null must be a non-empty dict such as {{'mu': 0.0}}, got {null!r}.")
+    names = list(result.cov_names)
+    idx, diff = [], []
+    for name, value in null.items():
+        if name not in names or np.ndim(result.params.get(name)) != 0:
+            raise ValueError(
+                f"{owner}: {name!r} is not a scalar parameter of the fit; its parameters are {', '.join(names)}."
+            )
+        v = float(as_scalar(value, owner, name))
+        idx.append(names.index(name))
+        diff.append(float(result.params[name]) - v)
+    if result.boundary:
+        raise ValueError(f"{owner}: the estimate is on the boundary ({', '.join(result.boundary)}); no Wald test there.")
+    cov = np.asarray(result.cov, dtype=float)[np.ix_(idx, idx)]
+    diff = np.asarray(diff)
+    stat = float(diff @ np.linalg.solve(cov, diff))
+    df = len(idx)
+    return WaldTestResult(statistic=stat, df=df, pvalue=float(stats.chi2.sf(stat, df)))
+
+
+@dataclass(frozen=True)
+class ScoreTestResult:
+    r"""Score (Rao, Lagrange-multiplier) test; unpacks as ``statistic, df, pvalue``.
+
+    ``score`` and ``information`` are the vector :math:`U` and matrix
+    :math:`I` at the null estimate (axes ``family.coord_names``).
+    """
+
+    statistic: float
+    df: int
+    pvalue: float
+    score: np.ndarray
+    information: np.ndarray
+
+    def __iter__(self):
+        return iter((self.statistic, self.df, self.pvalue))
+
+
+def _null_params(family: Family, null, owner: str):
+    """Full parameter dict under the null, and the default degrees of freedom."""
+    if isinstance(null, MLEResult):
+        if type(null.family) is not type(family):
+            raise ValueError(
+                f"{owner}: the null fit is of {null.family!r}, not of a restricted {family.name} "
+                f"(fit e.g. {family.name}(mu=...) to the same data)."
+            )
+        full = {**null.family._fixed(), **null.params}
+        df = family.n_free - null.n_params
+    elif isinstance(null, dict):
+        full, df = dict(null), family.n_free
+    else:
+        raise ValueError(f"{owner}: null must be a dict of parameter values or an MLEResult, got {null!r}.")
+    if set(full) != set(family.param_names):
+        raise ValueError(
+            f"{owner}: the null must give every parameter of {family.name} "
+            f"({', '.join(family.param_names)}), got {', '.join(sorted(full)) or 'none'}."
+        )
+    return full, df
+
+
+def score_test(family: Family, data, null, *, df: int | None = None, information: str = "expected") -> ScoreTestResult:
+    r"""Score test (Rao, 1948): is the slope of the log-likelihood at the null value more than chance?
+
+    Parameters
+    ----------
+    family : Family
+        The full (unrestricted) model, e.g. ``Normal()``.
+    data : array_like
+    null : dict or MLEResult
+        The parameters under the null hypothesis: either a dict with every
+        parameter (a simple null, ``df`` defaults to the number of free
+        parameters), or the fit of a restricted version of ``family`` to the
+        same data, e.g. ``fit(Normal(mu=734.5), x)`` (the nuisance parameters
+        at their restricted MLE; ``df`` defaults to the number of fixed ones).
+    df : int, optional
+        Degrees of freedom (number of restrictions).
+    information : {"expected", "observed"}
+        :math:`N I(\tilde\theta)` (Rao's original) or :math:`J(\tilde\theta)`.
+
+    Returns
+    -------
+    ScoreTestResult
+        :math:`U^\top I^{-1} U \to \chi^2_{df}` under the null, with
+        :math:`U = s(\tilde\theta)`; unpacks as ``statistic, df, pvalue``.
+
+    Notes
+    -----
+    Only the null model is fitted. Bernoulli, :math:`H_0: p = p_0`:
+    :math:`(S - Np_0)^2 / (Np_0(1-p_0))`, the Pearson chi-square of R's
+    ``prop.test(S, N, p0, correct = FALSE)``; Poisson: :math:`(S - N\lambda_0)^2/(N\lambda_0)`.
+    statsmodels: ``results.score_test`` (GLM), ``proportions_ztest(..., prop_var=p0)``.
+    Not defined when the null value is on the boundary of the parameter space.
+    """
+    owner = "score_test"
+    family = _check_family(family, owner)
+    if information not in ("expected", "observed"):
+        raise ValueError(f"{owner}: information must be 'expected' or 'observed', got {information!r}.")
+    x = family.check_data(data)
+    full, df_default = _null_params(family, null, owner)
+    d = df_default if df is None else df
+    if isinstance(d, (bool, np.bool_)) or not isinstance(d, (numbers.Integral, np.integer)) or not 1 <= d <= family.n_free:
+        raise ValueError(f"{owner}: df must be an integer from 1 to {family.n_free}, got {d!r}.")
+    p = family.check_params(full, interior=True, where="score")
+    U = family.score(x, **p)
+    info = x.size * family.fisher_information(**p) if information == "expected" else family.observed_information(x, **p)
+    eig = np.linalg.eigvalsh(info)
+    if not np.all(eig > 0):
+        raise ValueError(f"{owner}: the {information} information at the null is not positive definite (eigenvalues {eig}).")
+    stat = float(max(U @ np.linalg.solve(info, U), 0.0))
+    return ScoreTestResult(statistic=stat, df=int(d), pvalue=float(stats.chi2.sf(stat, d)), score=U, information=info)
+
+
+@dataclass(frozen=True)
+class ScoreInterval:
+    """A score (Rao) confidence interval; unpacks as ``lower, upper``.
+
+    ``cutoff`` is the :math:`\\chi^2_1` quantile the statistic is compared with;
+    ``boundary`` lists the ends (``"lower"``/``"upper"``) that are the edge of
+    the parameter's domain.
+    """
+
+    param: str
+    estimate: float
+    lower: float
+    upper: float
+    level: float
+    cutoff: float
+    boundary: tuple = ()
+
+    def __iter__(self):
+        return iter((self.lower, self.upper))
+
+
+def score_interval(family: Family, data, param: str | None = None, *, level: float = 0.95) -> ScoreInterval:
+    r"""Score (Rao) interval of a one-parameter family: the values a score test does not reject.
+
+    Parameters
+    ----------
+    family : Family
+        A family with one free scalar parameter (Bernoulli, Binomial, Poisson,
+        Exponential, ``Normal(sigma2=...)``, ...).
+    data : array_like
+    param : str, optional
+        Its name (checked if given).
+    level : float
+        Confidence level, default 0.95.
+
+    Returns
+    -------
+    ScoreInterval
+        :math:`\{\theta : s(\theta)^2 / (N I(\theta)) \le \chi^2_{1,\text{level}}\}`.
+
+    Notes
+    -----
+    For the Bernoulli and the Binomial this is the **Wilson** (1927) interval,
+    statsmodels ``proportion_confint(S, N, method="wilson")``; for the Poisson,
+    statsmodels ``confint_poisson(S, N, method="score")``. It needs only the
+    null model at each candidate value, uses the information at that value
+    (not at the estimate), and stays informative when the estimate is on the
+    boundary (:math:`S = 0` gives :math:`[0, z^2/(N + z^2)]` for the Bernoulli,
+    where the Wald interval is :math:`[0, 0]`).
+    """
+    owner = "score_interval"
+    family = _check_family(family, owner)
+    level = _check_level(level, owner)
+    if len(family.params) != 1 or family.params[0].size is not None:
+        raise ValueError(
+            f"{owner}: needs a family with one scalar parameter; {family.name} has {', '.join(family.param_names)} "
+            "(for a parameter with nuisance parameters use score_test or profile_interval)."
+        )
+    spec = family.params[0]
+    if param is not None and param != spec.name:
+        raise ValueError(f"{owner}: {family.name}'s parameter is {spec.name!r}, not {param!r}.")
+    x = family.check_data(data)
+    est = float(fit(family, x).params[spec.name])
+    cutoff = float(stats.chi2.ppf(level, 1))
+    n = x.size
+
+    def statistic(v: float) -> float:
+        try:
+            with np.errstate(all="ignore"):
+                u = float(family.score(x, **{spec.name: v})[0])
+                i = float(family.fisher_information(**{spec.name: v})[0, 0])
+        except (ValueError, ArithmeticError):
+            return np.nan
+        return u * u / (n * i) if np.isfinite(u) and np.isfinite(i) and i > 0 else np.nan
+
+    scale = max(abs(est), 1.0)
+    ends, at_edge = [], []
+    for direction, edge in ((-1, spec.lower), (+1, spec.upper)):
+        if est == edge:
+            ends.append(float(edge))
+            at_edge.append("lower" if direction < 0 else "upper")
+            continue
+        # candidates moving away from the estimate, from very close to the edge (or very far)
+        if np.isfinite(edge):
+            offsets = abs(edge - est) * (1.0 - 0.5 ** np.arange(1.0, 60.0))
+            offsets = np.concatenate([abs(edge - est) * 0.5 ** np.arange(60.0, 0.0, -1.0), offsets])
+        else:
+            offsets = scale * 2.0 ** np.arange(-50.0, 1024.0 - 2.0 - np.log2(scale))
+        inside, root = est, None
+        for off in offsets:
+            cand = est + direction * off
+            if cand == est:  # an offset below the spacing of floats at the estimate
+                continue
+            if not spec.contains(cand, interior=True):
+                break
+            val = statistic(cand)
+            if np.isfinite(val) and val <= cutoff:
+                inside = cand
+                continue
+            if not np.isfinite(val):
+                break
+            lo_b, hi_b = sorted((inside, cand))
+            xtol = max(1e-14 * max(abs(lo_b), abs(hi_b)), 1e-300)
+            root = optimize.brentq(lambda v: statistic(v) - cutoff, lo_b, hi_b, xtol=xtol, rtol=4 * np.finfo(float).eps)
+            break
+        if root is None:
+            if not np.isfinite(edge):
+                raise ValueError(
+                    f"{owner}: the score statistic of {spec.name} stays below {cutoff:.3g} however far one goes "
+                    f"{'up' if direction > 0 else 'down'}; the interval is unbounded."
+                )
+            ends.append(float(edge))
+            at_edge.append("lower" if direction < 0 else "upper")
+        else:
+            ends.append(float(root))
+    return ScoreInterval(
+        param=spec.name, estimate=est, lower=ends[0], upper=ends[1], level=level, cutoff=cutoff, boundary=tuple(at_edge)
+    )
+
+
+def clopper_pearson_interval(successes, trials, *, level: float = 0.95) -> tuple[float, float]:
+    r"""Exact (Clopper-Pearson, 1934) interval for a binomial probability from ``successes`` out of ``trials``.
+
+    Parameters
+    ----------
+    successes : int
+        :math:`S`, from 0 to ``trials``.
+    trials : int
+        :math:`N \ge 1`.
+    level : float
+        Confidence level (two-sided), default 0.95.
+
+    Returns
+    -------
+    (lower, upper)
+        With :math:`\alpha = 1 - \text{level}`: the :math:`\alpha/2` quantile of
+        :math:`\mathrm{Beta}(S, N - S + 1)` (0 when :math:`S = 0`) and the
+        :math:`1 - \alpha/2` quantile of :math:`\mathrm{Beta}(S + 1, N - S)`
+        (1 when :math:`S = N`).
+
+    Notes
+    -----
+    Inverts the two one-sided binomial tests, so the coverage is at least
+    ``level`` for every :math:`p` (conservative). :math:`S = 0` gives
+    :math:`[0,\ 1 - (\alpha/2)^{1/N}]`. statsmodels:
+    ``proportion_confint(S, N, alpha, method="beta")``; R: ``binom.test(S, N)$conf.int``.
+    """
+    owner = "clopper_pearson_interval"
+    level = _check_level(level, owner)
+    n = as_positive_int(trials, owner, "trials")
+    if isinstance(successes, (bool, np.bool_)) or not isinstance(successes, (numbers.Integral, np.integer)) or not 0 <= successes <= n:
+        raise ValueError(f"{owner}: successes must be an integer from 0 to trials = {n}, got {successes!r}.")
+    s = int(successes)
+    a = 1.0 - level
+    lower = 0.0 if s == 0 else float(stats.beta.ppf(a / 2, s, n - s + 1))
+    upper = 1.0 if s == n else float(stats.beta.ppf(1 - a / 2, s + 1, n - s))
+    return (lower, upper)

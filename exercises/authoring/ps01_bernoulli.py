@@ -1,8 +1,10 @@
 """Problem set 1: the Bernoulli likelihood, its score and its maximum (writes the source notebook)."""
 
-from nbbuild import code, md, solution, tests, write, written
+from nbbuild import code, main, md, policy, rules, selfcheck, solution, tests, written
 
 A = "ps01_bernoulli"
+RULES = dict(distributions=("bernoulli", "binom"))
+FORBIDDEN = policy(["log_likelihood", "score", "mle"], **RULES)
 
 cells = [
     md(
@@ -17,18 +19,19 @@ cells = [
         - (c) the maximum-likelihood estimate $\hat p$,
 
         and (d) answer one question in words. **10 points**: 9 checked by the autograder, 1 graded by hand.
-
-        *Rules.* You may use `numpy`, `scipy` and `mlekit` for anything except the three functions you are
-        asked to write (so no `mlekit.Bernoulli().loglik` inside your `log_likelihood`). Each function must
-        **return** its answer (not print it). Run every cell from the top (*Kernel → Restart & Run All*)
-        before you submit. The test cells below each part show some checks; more checks run when your work is
-        graded, on many random data sets and on edge cases, so test your functions on your own examples too.
+        """,
+        rules(**RULES, allowed="`scipy.special.xlogy` and `xlog1py` are the ones you will want."),
         """
+        After each part, a *self-check* cell runs that part's visible checks and prints what they say in full;
+        the test cells below it show the same checks. More checks run when your work is graded, on many random
+        data sets and on edge cases, so test your functions on your own examples too.
+        """,
     ),
     code(
         """
         import numpy as np
         import mlekit
+        from mlekit import grading
         """
     ),
     md(
@@ -76,6 +79,7 @@ cells = [
             print(p, log_likelihood(p, x_try))
         """
     ),
+    selfcheck(A, "a"),
     tests(
         "a_loglik_values",
         2,
@@ -84,8 +88,8 @@ cells = [
         import numpy as np
         from mlekit import Bernoulli, grading
 
-        # Visible check: one outcome of each kind at p = 1/2 (the answer is 2 log(1/2)).
-        grading.check_loglik(log_likelihood, Bernoulli(), [grading.case("one outcome of each kind", [0, 1], p=0.5)], signature=("p", "x"))
+        # Visible check: two successes and a failure at p = 0.6 (the answer is 2 log 0.6 + log 0.4).
+        grading.check_loglik(log_likelihood, Bernoulli(), [grading.case("the data [1, 0, 1]", np.array([1, 0, 1]), p=0.6)], signature=("p", "x"))
         ### BEGIN HIDDEN TESTS
         grading.check_loglik(log_likelihood, Bernoulli(), grading.random_cases(Bernoulli(), seed=101, n_sets=30), signature=("p", "x"))
         ### END HIDDEN TESTS
@@ -160,6 +164,7 @@ cells = [
             print(p, score(p, x_try))
         """
     ),
+    selfcheck(A, "b"),
     tests(
         "b_score_values",
         2,
@@ -243,6 +248,7 @@ cells = [
         print(mle(x_try), grid[np.argmax([log_likelihood(p, x_try) for p in grid])])
         """
     ),
+    selfcheck(A, "c"),
     tests(
         "c_mle_values",
         2,
@@ -305,4 +311,4 @@ cells = [
 ]
 
 if __name__ == "__main__":
-    print(write(A, cells))
+    raise SystemExit(main(A, cells, forbidden=FORBIDDEN))

@@ -1,8 +1,10 @@
 """Problem set 2: the Gaussian, with known and unknown variance (writes the source notebook)."""
 
-from nbbuild import code, md, solution, tests, write, written
+from nbbuild import code, main, md, policy, rules, selfcheck, solution, tests, written
 
 A = "ps02_gaussian"
+RULES = dict(distributions=("norm",))
+FORBIDDEN = policy(["log_likelihood", "score_mu", "mle"], **RULES)
 
 cells = [
     md(
@@ -17,15 +19,17 @@ cells = [
         You write (a) the log-likelihood, (b) the score in $\mu$ when $\sigma^2$ is known, (c) the MLE of
         both parameters when $\sigma^2$ is unknown, then (d) apply it to **your own data set**, and
         (e, f) answer two questions in words. **15 points**: 12 checked by the autograder, 3 graded by hand.
-
-        *Rules.* You may use `numpy`, `scipy` and `mlekit` for anything except the functions you are asked to
-        write. Functions must **return** their answers. *Kernel → Restart & Run All* before you submit.
+        """,
+        rules(**RULES),
         """
+        After each part, a *self-check* cell runs that part's visible checks and prints what they say in full.
+        """,
     ),
     code(
         """
         import numpy as np
         import mlekit
+        from mlekit import grading
         """
     ),
     md(
@@ -56,15 +60,17 @@ cells = [
             print(mu, log_likelihood(mu, 0.04, x_try))
         """
     ),
+    selfcheck(A, "a"),
     tests(
         "a_loglik_values",
         2,
         """
         # (a) the value of the log-likelihood [2 points]
+        import numpy as np
         from mlekit import Normal, grading
 
-        # Visible check: one observation at the mean, unit variance (the answer is -log(2 pi) / 2).
-        grading.check_loglik(log_likelihood, Normal(), [grading.case("x = [0], at mu = 0", [0.0], mu=0.0, sigma2=1.0)],
+        # Visible check: two observations, unit variance (the answer is -log(2 pi) - 2).
+        grading.check_loglik(log_likelihood, Normal(), [grading.case("x = [0, 2], at mu = 0", np.array([0.0, 2.0]), mu=0.0, sigma2=1.0)],
                              signature=("mu", "sigma2", "x"))
         ### BEGIN HIDDEN TESTS
         grading.check_loglik(log_likelihood, Normal(), grading.random_cases(Normal(), seed=1201, n_sets=30),
@@ -115,16 +121,19 @@ cells = [
             ### END SOLUTION
         ''',
     ),
+    selfcheck(A, "b"),
     tests(
         "b_score_values",
         2,
         """
         # (b) the value of the score [2 points]
+        import numpy as np
         from mlekit import Normal, grading
 
-        # Visible check: at the sample mean the score in mu vanishes.
-        grading.check_score(score_mu, Normal(), [grading.case("at the sample mean", [1.0, 2.0, 6.0], mu=3.0, sigma2=2.0)],
-                            signature=("mu", "sigma2", "x"), coord="mu")
+        # Visible checks: at the sample mean the score in mu vanishes; below it, it is positive.
+        visible = [grading.case("at the sample mean", np.array([1.0, 2.0, 6.0]), mu=3.0, sigma2=2.0),
+                   grading.case("below the sample mean", np.array([1.0, 2.0, 6.0]), mu=2.0, sigma2=4.0)]
+        grading.check_score(score_mu, Normal(), visible, signature=("mu", "sigma2", "x"), coord="mu")
         ### BEGIN HIDDEN TESTS
         grading.check_score(score_mu, Normal(), grading.random_cases(Normal(), seed=1202, n_sets=30),
                             signature=("mu", "sigma2", "x"), coord="mu")
@@ -178,6 +187,7 @@ cells = [
             ### END SOLUTION
         ''',
     ),
+    selfcheck(A, "c"),
     tests(
         "c_mle_values",
         2,
@@ -225,7 +235,7 @@ cells = [
     code(
         """
         STUDENT_ID = ""  # your student id, e.g. "jdoe"
-        x_mine = mlekit.grading.student_data("ps02_gaussian", STUDENT_ID)["x"]
+        x_mine = grading.student_data("ps02_gaussian", STUDENT_ID)["x"]
         print(len(x_mine), "heights; the first five:", x_mine[:5])
         """
     ),
@@ -239,6 +249,7 @@ cells = [
         print(MU_HAT, SIGMA2_HAT, SE_MU)
         """,
     ),
+    selfcheck(A, "d"),
     tests(
         "d_mine_estimates",
         2,
@@ -249,6 +260,8 @@ cells = [
 
         sid = grading.check_student_id(STUDENT_ID, "ps02_gaussian")
         x = grading.student_data("ps02_gaussian", sid)["x"]
+        # Visible check: your estimates are what your mle gives on your own data set.
+        grading.check_close("MU_HAT, SIGMA2_HAT (your mle on your own data)", (MU_HAT, SIGMA2_HAT), mle(x))
         ### BEGIN HIDDEN TESTS
         ref = Normal().mle(x)
         grading.check_close("MU_HAT", MU_HAT, ref["mu"])
@@ -318,4 +331,4 @@ cells = [
 ]
 
 if __name__ == "__main__":
-    print(write(A, cells))
+    raise SystemExit(main(A, cells, forbidden=FORBIDDEN))

@@ -1,8 +1,10 @@
 """Problem set 3: the Poisson likelihood (writes the source notebook)."""
 
-from nbbuild import code, md, solution, tests, write, written
+from nbbuild import code, main, md, policy, rules, selfcheck, solution, tests, written
 
 A = "ps03_poisson"
+RULES = dict(distributions=("poisson",))
+FORBIDDEN = policy(["log_likelihood", "score", "mle"], **RULES)
 
 cells = [
     md(
@@ -13,15 +15,17 @@ cells = [
         $P(X = x) = \lambda^x e^{-\lambda} / x!$. You write (a) the log-likelihood, (b) the score, (c) the
         MLE, then (d) use them on **your own data set** and (e, f) answer two questions in words.
         **15 points**: 11 checked by the autograder, 4 graded by hand.
-
-        *Rules.* You may use `numpy`, `scipy` and `mlekit` for anything except the functions you are asked
-        to write. Functions must **return** their answers. *Kernel → Restart & Run All* before you submit.
+        """,
+        rules(**RULES, allowed="`scipy.special.gammaln` and `xlogy` are the ones you will want."),
         """
+        After each part, a *self-check* cell runs that part's visible checks and prints what they say in full.
+        """,
     ),
     code(
         """
         import numpy as np
         import mlekit
+        from mlekit import grading
         """
     ),
     md(
@@ -55,6 +59,7 @@ cells = [
             print(lam, log_likelihood(lam, x_try))
         """
     ),
+    selfcheck(A, "a"),
     tests(
         "a_loglik_values",
         2,
@@ -110,14 +115,19 @@ cells = [
             ### END SOLUTION
         ''',
     ),
+    selfcheck(A, "b"),
     tests(
         "b_score_values",
         2,
         """
         # (b) the value of the score [2 points]
+        import numpy as np
         from mlekit import Poisson, grading
 
-        grading.check_score(score, Poisson(), [grading.case("at the sample mean", [1, 2, 6], lam=3.0)], signature=("lam", "x"))
+        # Visible checks: the score vanishes at the sample mean and is positive below it.
+        visible = [grading.case("at the sample mean", np.array([1, 2, 6]), lam=3.0),
+                   grading.case("below the sample mean", np.array([1, 2, 6]), lam=2.0)]
+        grading.check_score(score, Poisson(), visible, signature=("lam", "x"))
         ### BEGIN HIDDEN TESTS
         cases = grading.random_cases(Poisson(), seed=1302, n_sets=30) + [grading.case("all zeros", [0, 0, 0], lam=0.4)]
         grading.check_score(score, Poisson(), cases, signature=("lam", "x"))
@@ -144,7 +154,7 @@ cells = [
         ## (c) The MLE — 3 points
 
         Write `mle(x)`. All-zero data are allowed (the estimate is then on the boundary, $\hat\lambda = 0$).
-        Raise a `ValueError` with a clear message for empty data, negative counts and non-integers.
+        Raise a `ValueError` with a clear message for empty data, negative counts, fractions and NaN.
         """
     ),
     solution(
@@ -168,6 +178,7 @@ cells = [
             ### END SOLUTION
         ''',
     ),
+    selfcheck(A, "c"),
     tests(
         "c_mle_values",
         2,
@@ -212,7 +223,7 @@ cells = [
     code(
         """
         STUDENT_ID = ""  # your student id, e.g. "jdoe"
-        x_mine = mlekit.grading.student_data("ps03_poisson", STUDENT_ID)["x"]
+        x_mine = grading.student_data("ps03_poisson", STUDENT_ID)["x"]
         print(x_mine)
         """
     ),
@@ -226,6 +237,7 @@ cells = [
         print(LAM_HAT, P_ZERO_HAT)
         """,
     ),
+    selfcheck(A, "d"),
     tests(
         "d_mine_lam",
         1,
@@ -235,6 +247,8 @@ cells = [
 
         sid = grading.check_student_id(STUDENT_ID, "ps03_poisson")
         x = grading.student_data("ps03_poisson", sid)["x"]
+        # Visible check: LAM_HAT is what your mle gives on your own data set.
+        grading.check_close("LAM_HAT (your mle on your own data)", LAM_HAT, mle(x))
         ### BEGIN HIDDEN TESTS
         grading.check_close("LAM_HAT", LAM_HAT, Poisson().mle(x)["lam"])
         ### END HIDDEN TESTS
@@ -301,4 +315,4 @@ cells = [
 ]
 
 if __name__ == "__main__":
-    print(write(A, cells))
+    raise SystemExit(main(A, cells, forbidden=FORBIDDEN))

@@ -1,8 +1,10 @@
 """Problem set 4: the Categorical likelihood (writes the source notebook)."""
 
-from nbbuild import code, md, solution, tests, write, written
+from nbbuild import code, main, md, policy, rules, selfcheck, solution, tests, written
 
 A = "ps04_categorical"
+RULES = dict(distributions=("multinomial",))
+FORBIDDEN = policy(["log_likelihood", "mle"], **RULES)
 
 cells = [
     md(
@@ -15,15 +17,18 @@ cells = [
 
         You write (a) the log-likelihood and (b) the MLE, then (c, d) answer two questions in words.
         **10 points**: 6 checked by the autograder, 4 graded by hand.
-
-        *Rules.* You may use `numpy`, `scipy` and `mlekit` for anything except the functions you are asked to
-        write; functions must **return** their answers. `np.bincount(x, minlength=k)` counts the categories.
+        """,
+        rules(**RULES, allowed="`np.bincount(x, minlength=k)` counts the categories; `scipy.special.xlogy` "
+              "computes $n \\log\\theta$ with $0 \\log 0 = 0$."),
         """
+        After each part, a *self-check* cell runs that part's visible checks and prints what they say in full.
+        """,
     ),
     code(
         """
         import numpy as np
         import mlekit
+        from mlekit import grading
         """
     ),
     md(
@@ -56,6 +61,7 @@ cells = [
         print(log_likelihood(np.full(6, 1 / 6), x_try), log_likelihood(np.array([1, 1, 2, 1, 0, 3]) / 8, x_try))
         """
     ),
+    selfcheck(A, "a"),
     tests(
         "a_loglik_values",
         2,
@@ -82,7 +88,7 @@ cells = [
         from mlekit import Categorical, grading
 
         c = grading.case
-        grading.check_loglik(log_likelihood, Categorical(k=3), [c("a zero probability, no such observation", [0, 1, 1], theta=np.array([0.5, 0.5, 0.0]))],
+        grading.check_loglik(log_likelihood, Categorical(k=3), [c("a zero probability, no such observation", np.array([0, 1, 1]), theta=np.array([0.6, 0.4, 0.0]))],
                              signature=("theta", "x"))
         ### BEGIN HIDDEN TESTS
         edge = [
@@ -100,7 +106,8 @@ cells = [
         ## (b) The MLE — 3 points
 
         Write `mle(x, k)`, returning the vector $\hat\theta$ of length $k$ (categories that were never observed
-        included). Raise a `ValueError` with a clear message for empty data and for codes outside $0..k-1$.
+        included). Raise a `ValueError` with a clear message for empty data and for any code that is not a whole
+        number in $0..k-1$ (a negative code, a code $\ge k$, a fraction such as $0.5$).
         """
     ),
     solution(
@@ -125,15 +132,18 @@ cells = [
             ### END SOLUTION
         ''',
     ),
+    selfcheck(A, "b"),
     tests(
         "b_mle_values",
         2,
         """
         # (b) the estimates [2 points]
+        import numpy as np
         from mlekit import Categorical, grading
 
-        grading.check_mle(mle, Categorical(k=3), [grading.case("the codes [0, 2, 2, 1]", [0, 2, 2, 1], k=3)], returns=("theta",),
-                          signature=("x", "k"))
+        visible = [grading.case("the codes [0, 2, 2, 1, 2]", np.array([0, 2, 2, 1, 2]), k=3),
+                   grading.case("the codes [1, 1, 2] (no 0)", np.array([1, 1, 2]), k=3)]
+        grading.check_mle(mle, Categorical(k=3), visible, returns=("theta",), signature=("x", "k"))
         ### BEGIN HIDDEN TESTS
         for k, seed in [(2, 1404), (4, 1405), (7, 1406)]:
             cases = [grading.case(c.label, c.x, k=k) for c in grading.random_cases(Categorical(k=k), seed=seed, n_sets=12)]
@@ -200,4 +210,4 @@ cells = [
 ]
 
 if __name__ == "__main__":
-    print(write(A, cells))
+    raise SystemExit(main(A, cells, forbidden=FORBIDDEN))

@@ -1,8 +1,10 @@
 """Problem set 5: the recipe on a new family, the Exponential (writes the source notebook)."""
 
-from nbbuild import code, md, solution, tests, write, written
+from nbbuild import code, main, md, policy, rules, selfcheck, solution, tests, written
 
 A = "ps05_recipe_exponential"
+RULES = dict(distributions=("expon",))
+FORBIDDEN = policy(["log_likelihood", "score", "hessian", "mle"], **RULES)
 
 cells = [
     md(
@@ -16,14 +18,25 @@ cells = [
         4 graded by hand.
 
         *Careful:* `scipy.stats.expon` and `numpy.random.exponential` are parameterised by the **scale**
-        $1/\lambda$, not the rate. *Rules.* You may use `numpy`, `scipy` and `mlekit` for anything except the
-        functions you are asked to write; functions must **return** their answers.
+        $1/\lambda$, not the rate.
+
+        *What to return.* Each function returns a plain number (a `float`). The grader calls
+        `log_likelihood`, `score` and `hessian` only with a rate $\lambda > 0$ and waiting times $x_i \ge 0$, so
+        they need not check their input; `mle` must (part (d)). If you compare with `mlekit` outside your
+        functions, note that it returns richer objects: `mlekit.Exponential().mle(x)` is a dict `{"rate": ...}`,
+        `.score(x, rate=r)` an array of length 1 and `.hessian(x, rate=r)` a 1 × 1 matrix (take
+        `float(h[0, 0])`).
+        """,
+        rules(**RULES),
         """
+        After each part, a *self-check* cell runs that part's visible checks and prints what they say in full.
+        """,
     ),
     code(
         """
         import numpy as np
         import mlekit
+        from mlekit import grading
         """
     ),
     md("## (a) The log-likelihood — 3 points\n\nWrite `log_likelihood(rate, x)`."),
@@ -46,6 +59,7 @@ cells = [
             print(rate, log_likelihood(rate, x_try))
         """
     ),
+    selfcheck(A, "a"),
     tests(
         "a_loglik_values",
         2,
@@ -90,15 +104,19 @@ cells = [
             ### END SOLUTION
         ''',
     ),
+    selfcheck(A, "b"),
     tests(
         "b_score_values",
         2,
         """
         # (b) the value of the score [2 points]
+        import numpy as np
         from mlekit import Exponential, grading
 
-        grading.check_score(score, Exponential(), [grading.case("at the MLE of [1, 3]", [1.0, 3.0], rate=0.5)],
-                            signature=("rate", "x"))
+        # Visible checks: the score of [1, 3] vanishes at its MLE, rate = 1/2, and is positive below it.
+        visible = [grading.case("at the MLE of [1, 3]", np.array([1.0, 3.0]), rate=0.5),
+                   grading.case("below the MLE of [1, 3]", np.array([1.0, 3.0]), rate=0.25)]
+        grading.check_score(score, Exponential(), visible, signature=("rate", "x"))
         ### BEGIN HIDDEN TESTS
         grading.check_score(score, Exponential(), grading.random_cases(Exponential(), seed=1502, n_sets=30), signature=("rate", "x"))
         ### END HIDDEN TESTS
@@ -138,14 +156,17 @@ cells = [
             ### END SOLUTION
         ''',
     ),
+    selfcheck(A, "c"),
     tests(
         "c_hessian_values",
         1,
         """
         # (c) the value of the Hessian [1 point]
+        import numpy as np
         from mlekit import Exponential, grading
 
-        grading.check_hessian(hessian, Exponential(), [grading.case("two points", [1.0, 3.0], rate=0.5)], signature=("rate", "x"))
+        grading.check_hessian(hessian, Exponential(), [grading.case("three points", np.array([1.0, 2.0, 4.0]), rate=0.5)],
+                              signature=("rate", "x"))
         ### BEGIN HIDDEN TESTS
         grading.check_hessian(hessian, Exponential(), grading.random_cases(Exponential(), seed=1504, n_sets=30),
                               signature=("rate", "x"))
@@ -173,7 +194,7 @@ cells = [
 
         Solve the score equation and write `mle(x)`, returning the **rate**. When every waiting time is $0$ the
         likelihood grows without bound as $\lambda \to \infty$ and there is no MLE: raise a `ValueError` that
-        says so. Also raise `ValueError` for empty data and negative waiting times.
+        says so. Also raise `ValueError` for empty data, negative waiting times and values that are NaN or infinite.
         """
     ),
     solution(
@@ -197,6 +218,7 @@ cells = [
             ### END SOLUTION
         ''',
     ),
+    selfcheck(A, "d"),
     tests(
         "d_mle_values",
         2,
@@ -268,4 +290,4 @@ cells = [
 ]
 
 if __name__ == "__main__":
-    print(write(A, cells))
+    raise SystemExit(main(A, cells, forbidden=FORBIDDEN))

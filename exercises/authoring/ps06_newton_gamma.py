@@ -1,8 +1,10 @@
 """Problem set 6: Newton-Raphson for the Gamma shape, a likelihood with no closed form (writes the source notebook)."""
 
-from nbbuild import code, md, solution, tests, write, written
+from nbbuild import code, main, md, policy, rules, selfcheck, solution, tests, written
 
 A = "ps06_newton_gamma"
+RULES = dict(distributions=("gamma",), optimize=True)
+FORBIDDEN = policy(["profile_loglik", "profile_score", "newton_step", "gamma_mle"], **RULES)
 
 cells = [
     md(
@@ -22,15 +24,17 @@ cells = [
 
         You write (a) the profile log-likelihood, (b) its derivative, (c) one Newton step, (d) the MLE of
         both parameters, and (e) answer a question in words. **10 points**: 8 checked by the autograder, 2 by hand.
-
-        *Rules.* You may use `numpy`, `scipy.special` and `mlekit` for anything except the functions you are
-        asked to write (so no `mlekit.fit` and no `scipy.stats.gamma.fit` inside them).
+        """,
+        rules(**RULES, allowed="`scipy.special.gammaln`, `digamma` and `polygamma` are the ones you will want."),
         """
+        After each part, a *self-check* cell runs that part's visible checks and prints what they say in full.
+        """,
     ),
     code(
         """
         import numpy as np
         import mlekit
+        from mlekit import grading
         from scipy import special
         """
     ),
@@ -48,6 +52,7 @@ cells = [
             ### END SOLUTION
         ''',
     ),
+    selfcheck(A, "a"),
     tests(
         "a_profile_values",
         2,
@@ -59,11 +64,20 @@ cells = [
         def reference(c):  # mlekit's Gamma log-likelihood at (alpha, alpha / mean(x))
             return Gamma().loglik(c.x, shape=c.params["alpha"], rate=c.params["alpha"] / np.mean(c.x))
 
-        grading.check_values(profile_loglik, reference, [grading.case("three points", [1.0, 2.0, 4.0], alpha=2.0)],
-                             name="profile_loglik", signature=("alpha", "x"))
+        mistakes = [
+            grading.Mistake("you dropped the constant -sum(log x), from (alpha - 1) sum(log x): it does not change the maximiser, "
+                            "but the log-likelihood needs it", lambda c, e: e + np.sum(np.log(c.x))),
+            grading.Mistake("scale vs rate: the best rate for the shape alpha is alpha / mean(x), not mean(x) / alpha",
+                            lambda c, e: Gamma().loglik(c.x, shape=c.params["alpha"], rate=np.mean(c.x) / c.params["alpha"])),
+            grading.Mistake("your log-likelihood has the wrong sign", lambda c, e: -e),
+            grading.Mistake("you averaged over the observations: the log-likelihood is a sum, not a mean", lambda c, e: e / c.n),
+        ]
+        grading.check_values(profile_loglik, reference, [grading.case("three points", np.array([1.0, 2.0, 4.0]), alpha=2.0)],
+                             name="profile_loglik", signature=("alpha", "x"), mistakes=mistakes)
         ### BEGIN HIDDEN TESTS
         cases = [grading.case(c.label, c.x, alpha=c.params["shape"]) for c in grading.random_cases(Gamma(), seed=1601, n_sets=30)]
-        grading.check_values(profile_loglik, reference, cases, name="profile_loglik", signature=("alpha", "x"), rtol=1e-7)
+        grading.check_values(profile_loglik, reference, cases, name="profile_loglik", signature=("alpha", "x"), rtol=1e-7,
+                             mistakes=mistakes)
         ### END HIDDEN TESTS
         """,
     ),
@@ -84,6 +98,7 @@ cells = [
             ### END SOLUTION
         ''',
     ),
+    selfcheck(A, "b"),
     tests(
         "b_score_values",
         1,
@@ -146,6 +161,7 @@ cells = [
             ### END SOLUTION
         ''',
     ),
+    selfcheck(A, "c"),
     tests(
         "c_step_values",
         1,
@@ -161,7 +177,11 @@ cells = [
             return a - (np.log(a) - special.digamma(a) - s) / (1 / a - special.polygamma(1, a))
 
         mistakes = [grading.Mistake("you stepped the wrong way: alpha MINUS score / second derivative",
-                                    lambda c, e: 2 * c.params["alpha"] - e)]
+                                    lambda c, e: 2 * c.params["alpha"] - e),
+                    grading.Mistake("your step mixes a sum and a mean: l_p' and l_p'' must both be sums over the N "
+                                    "observations (or both means)", lambda c, e: c.params["alpha"] - c.n * (c.params["alpha"] - e)),
+                    grading.Mistake("your step mixes a mean and a sum: l_p' and l_p'' must both be sums over the N "
+                                    "observations (or both means)", lambda c, e: c.params["alpha"] - (c.params["alpha"] - e) / c.n)]
         grading.check_values(newton_step, reference, [grading.case("three points", [1.0, 2.0, 4.0], alpha=2.0)],
                              name="newton_step", signature=("alpha", "x"), mistakes=mistakes)
         ### BEGIN HIDDEN TESTS
@@ -175,10 +195,13 @@ cells = [
         ## (d) The MLE — 3 points
 
         Write `gamma_mle(x)` returning `(shape_hat, rate_hat)`: start from
-        $\alpha_0 = \big(3 - s + \sqrt{(s-3)^2 + 24 s}\big)/(12 s)$ (Minka's approximation), iterate your
-        `newton_step` until the step is below $10^{-10}\alpha$ (at most 100 steps; if a step would leave
-        $\alpha > 0$, halve it), then $\hat\beta = \hat\alpha/\bar x$. Raise a `ValueError` when there is no MLE
-        (fewer than two distinct values: then $s = 0$) and for empty, non-positive or non-finite data.
+        $\alpha_0 = \big(3 - s + \sqrt{(s-3)^2 + 24 s}\big)/(12 s)$, a close approximation of the root (T. Minka,
+        *Estimating a Gamma distribution*, 2002; take it as given, it is not derived in the book). Then iterate
+        your `newton_step`, at most 100 times: compute the step $\alpha_{\text{new}} - \alpha$; while
+        $\alpha + \text{step} \le 0$ (the shape must stay positive), halve the step; move $\alpha$ by the step;
+        stop when the step is below $10^{-10}\alpha$. Finally $\hat\beta = \hat\alpha/\bar x$. Raise a
+        `ValueError` when there is no MLE (fewer than two distinct values: then $s = 0$) and for empty,
+        non-positive or non-finite data.
         """
     ),
     solution(
@@ -205,6 +228,7 @@ cells = [
             ### END SOLUTION
         ''',
     ),
+    selfcheck(A, "d"),
     code(
         """
         # Try it, and compare with mlekit (allowed here, outside your functions).
@@ -270,4 +294,4 @@ cells = [
 ]
 
 if __name__ == "__main__":
-    print(write(A, cells))
+    raise SystemExit(main(A, cells, forbidden=FORBIDDEN))

@@ -1,8 +1,10 @@
 """Problem set 7: logistic regression by Newton-Raphson (writes the source notebook)."""
 
-from nbbuild import code, md, solution, tests, write, written
+from nbbuild import code, main, md, policy, rules, selfcheck, solution, tests, written
 
 A = "ps07_logistic"
+RULES = dict(distributions=("bernoulli", "binom"), optimize=True)
+FORBIDDEN = policy(["log_likelihood", "gradient", "fit_logistic"], **RULES)
 
 _CASES = '''
 def logistic_cases(seed, n_sets, sizes=(1, 5, 40, 200)):
@@ -35,15 +37,18 @@ cells = [
 
         You write (a) the log-likelihood, (b) its gradient, (c) Newton–Raphson for $\hat\beta$, and (d) answer a
         question in words. **10 points**: 8 checked by the autograder, 2 graded by hand.
-
-        *Rules.* You may use `numpy`, `scipy.special` and `mlekit` for anything except the functions you are
-        asked to write (so no `mlekit.models.logistic_regression`, statsmodels or scikit-learn inside them).
+        """,
+        rules(**RULES, allowed="`np.logaddexp`, `scipy.special.expit` and `np.linalg.solve` are the ones you will "
+              "want; the Newton–Raphson iterations of (c) are yours to write, so no `scipy.optimize`."),
         """
+        After each part, a *self-check* cell runs that part's visible checks and prints what they say in full.
+        """,
     ),
     code(
         """
         import numpy as np
         import mlekit
+        from mlekit import grading
         from scipy import special
         """
     ),
@@ -66,6 +71,7 @@ cells = [
             ### END SOLUTION
         ''',
     ),
+    selfcheck(A, "a"),
     tests(
         "a_loglik_values",
         1,
@@ -79,10 +85,15 @@ cells = [
             eta = c.params["X"] @ c.params["beta"]
             return np.sum(c.x * special.log_expit(eta) + (1 - c.x) * special.log_expit(-eta))
 
+        def plus_minus_one(c, e):  # -sum log(1 + exp(-y eta)), the formula for labels -1/+1, used on 0/1 labels
+            return -np.sum(np.logaddexp(0.0, -np.asarray(c.x) * (c.params["X"] @ c.params["beta"])))
+
         mistakes = [grading.Mistake("your log-likelihood equals the likelihood itself: did you forget the log?", lambda c, e: np.exp(e)),
-                    grading.Mistake("your log-likelihood has the wrong sign", lambda c, e: -e)]
+                    grading.Mistake("your log-likelihood has the wrong sign", lambda c, e: -e),
+                    grading.Mistake("that is the formula for labels -1/+1, -sum log(1 + exp(-y eta)); here y is 0 or 1: "
+                                    "sum [y eta - log(1 + exp(eta))]", plus_minus_one)]
         X = np.array([[1.0, 0.0], [1.0, 2.0]])
-        grading.check_values(log_likelihood, reference, [grading.case("two observations", [0, 1], beta=np.array([0.0, 0.5]), X=X)],
+        grading.check_values(log_likelihood, reference, [grading.case("two observations", np.array([0, 1]), beta=np.array([0.5, 0.5]), X=X)],
                              name="log_likelihood", signature=("beta", "X", "x"), mistakes=mistakes)
         ### BEGIN HIDDEN TESTS
 {_indent(_CASES)}
@@ -137,6 +148,7 @@ cells = [
             ### END SOLUTION
         ''',
     ),
+    selfcheck(A, "b"),
     tests(
         "b_gradient_values",
         2,
@@ -149,9 +161,11 @@ cells = [
         def reference(c):  # X^T (y - p), written out
             return c.params["X"].T @ (c.x - special.expit(c.params["X"] @ c.params["beta"]))
 
-        mistakes = [grading.Mistake("your gradient has the wrong sign: it is X^T (y - p)", lambda c, e: -e)]
-        X = np.array([[1.0, 0.0], [1.0, 2.0]])
-        grading.check_values(gradient, reference, [grading.case("two observations", [0, 1], beta=np.array([0.0, 0.5]), X=X)],
+        mistakes = [grading.Mistake("your gradient has the wrong sign: it is X^T (y - p)", lambda c, e: -e),
+                    grading.Mistake("you returned the residuals y - p, one per observation: the gradient is X^T (y - p), "
+                                    "one entry per coefficient", lambda c, e: c.x - special.expit(c.params["X"] @ c.params["beta"]))]
+        X = np.array([[1.0, 0.0], [1.0, 2.0], [1.0, -1.0]])
+        grading.check_values(gradient, reference, [grading.case("three observations", np.array([0, 1, 1]), beta=np.array([0.5, 0.5]), X=X)],
                              name="gradient", signature=("beta", "X", "x"), mistakes=mistakes)
         ### BEGIN HIDDEN TESTS
 {_indent(_CASES)}
@@ -226,6 +240,7 @@ cells = [
             ### END SOLUTION
         ''',
     ),
+    selfcheck(A, "c"),
     code(
         """
         # Try it on simulated data, and compare with mlekit (allowed here, outside your functions).
@@ -257,9 +272,16 @@ cells = [
                 out.append(grading.case(f"random data set {i + 1} of {n_sets} (n={n})", y, X=X))
             return out
 
+        def one_step(c):  # the first Newton step from beta = 0, where p = 1/2 and W = I/4
+            X = c.params["X"]
+            return np.linalg.solve(X.T @ X / 4, X.T @ (c.x - 0.5))
+
+        mistakes = [grading.Mistake("that is the first Newton step from 0: repeat the steps until they are below 1e-10",
+                                    lambda c, e: one_step(c))]
+
         def check(cs):  # X's first column is the intercept; mlekit adds its own
             grading.check_values(fit_logistic, lambda c: np.array(list(logistic_regression(c.params["X"][:, 1:], c.x).params.values())),
-                                 cs, name="fit_logistic", signature=("X", "x"), rtol=1e-6, atol=1e-8)
+                                 cs, name="fit_logistic", signature=("X", "x"), rtol=1e-6, atol=1e-8, mistakes=mistakes)
 
         check(cases(1704, 1))
         ### BEGIN HIDDEN TESTS
@@ -309,4 +331,4 @@ cells = [
 ]
 
 if __name__ == "__main__":
-    print(write(A, cells))
+    raise SystemExit(main(A, cells, forbidden=FORBIDDEN))

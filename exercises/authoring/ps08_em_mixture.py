@@ -1,8 +1,10 @@
 """Problem set 8: a two-component Gaussian mixture by EM (writes the source notebook)."""
 
-from nbbuild import code, md, solution, tests, write, written
+from nbbuild import code, main, md, policy, rules, selfcheck, solution, tests, written
 
 A = "ps08_em_mixture"
+RULES = dict(optimize=True)
+FORBIDDEN = policy(["mixture_loglik", "e_step", "m_step", "em"], **RULES)
 
 _CASES = '''
 def mixture_cases(seed, n_sets, sizes=(1, 5, 50, 300)):
@@ -50,14 +52,18 @@ cells = [
         *Numerics.* Far from every component, each density underflows to $0$ and $0/0$ is `nan`. Work with logs:
         `scipy.special.logsumexp(a, axis=1)` computes $\log\sum_j e^{a_{ij}}$ safely.
 
-        *Rules.* You may use `numpy`, `scipy` and `mlekit` for anything except the functions you are asked to
-        write (so no `mlekit.models.gaussian_mixture` or scikit-learn inside them).
+        """,
+        rules(**RULES, allowed="`scipy.stats.norm.logpdf` (the normal log-density) and `scipy.special.logsumexp` "
+              "are allowed: they are the ones you will want; the EM iterations are yours to write."),
         """
+        After each part, a *self-check* cell runs that part's visible checks and prints what they say in full.
+        """,
     ),
     code(
         """
         import numpy as np
         import mlekit
+        from mlekit import grading
         from scipy import special, stats
         """
     ),
@@ -74,6 +80,7 @@ cells = [
             ### END SOLUTION
         ''',
     ),
+    selfcheck(A, "a"),
     tests(
         "a_loglik_values",
         1,
@@ -87,8 +94,14 @@ cells = [
         def reference(c):
             return special.logsumexp(log_joint(c), axis=1).sum()
 
+        def without_weights(c, e):  # sum_i log sum_j N(x_i; mu_j, sigma2_j)
+            k = len(c.params["w"])
+            return reference(grading.case("", c.x, w=np.full(k, 1 / k), mu=c.params["mu"], sigma2=c.params["sigma2"])) + c.n * np.log(k)
+
         mistakes = [grading.Mistake("you summed the log-densities of the components: the log of a sum is not a sum of logs",
-                                    lambda c, e: np.sum(log_joint(c)))]
+                                    lambda c, e: np.sum(log_joint(c))),
+                    grading.Mistake("you left out the weights w_j", without_weights),
+                    grading.Mistake("you averaged over the observations: the log-likelihood is a sum, not a mean", lambda c, e: e / c.n)]
         c = grading.case
         grading.check_values(mixture_loglik, reference, [c("two points", [0.0, 3.0], w=np.array([0.5, 0.5]), mu=np.array([0.0, 3.0]), sigma2=np.array([1.0, 1.0]))],
                              name="mixture_loglik", signature=("x", "w", "mu", "sigma2"), mistakes=mistakes)
@@ -136,6 +149,7 @@ cells = [
             ### END SOLUTION
         ''',
     ),
+    selfcheck(A, "b"),
     tests(
         "b_estep_values",
         2,
@@ -155,7 +169,7 @@ cells = [
                     grading.Mistake("you left out the weights w_j", lambda c, e: reference(grading.case("", c.x, w=np.full(len(c.params["w"]), 1 / len(c.params["w"])),
                                                                                                         mu=c.params["mu"], sigma2=c.params["sigma2"])).ravel())]
         c = grading.case
-        grading.check_values(e_step, reference, [c("two points", [0.0, 3.0], w=np.array([0.5, 0.5]), mu=np.array([0.0, 3.0]), sigma2=np.array([1.0, 1.0]))],
+        grading.check_values(e_step, reference, [c("two points", np.array([0.0, 3.0]), w=np.array([0.3, 0.7]), mu=np.array([0.0, 3.0]), sigma2=np.array([1.0, 1.0]))],
                              name="e_step", signature=("x", "w", "mu", "sigma2"), mistakes=mistakes)
         ### BEGIN HIDDEN TESTS
 {_indent(_CASES)}
@@ -205,6 +219,7 @@ cells = [
             ### END SOLUTION
         ''',
     ),
+    selfcheck(A, "c"),
     tests(
         "c_mstep_values",
         2,
@@ -220,13 +235,20 @@ cells = [
             s2 = (r * (x[:, None] - mu) ** 2).sum(axis=0) / nk
             return np.concatenate([nk / len(x), mu, s2])
 
-        # With responsibilities all 0 or 1 the M-step is the MLE of each group (mlekit's Normal().mle):
+        def m_step_flat(x, r):  # m_step's three arrays, one after the other
+            return np.concatenate([np.ravel(v) for v in m_step(x, r)])
+
+        mistakes = [
+            grading.Mistake("you divided the variances by N_j - 1: the M-step divides by N_j",
+                            lambda c, e: np.concatenate([e[:-len(e) // 3], e[-len(e) // 3:] * (lambda nk: nk / (nk - 1))(c.params["r"].sum(axis=0))])),
+            grading.Mistake("the weights are N_j / N, not N_j", lambda c, e: np.concatenate([e[:len(e) // 3] * c.n, e[len(e) // 3:]]))]
+        # Visible check: with responsibilities all 0 or 1 the M-step is the MLE of each group (mlekit's Normal().mle).
         x = np.array([0.0, 1.0, 2.0, 10.0, 12.0])
         r = np.array([[1.0, 0.0]] * 3 + [[0.0, 1.0]] * 2)
-        got = np.concatenate([np.ravel(v) for v in m_step(x, r)])
         a, b = Normal().mle(x[:3]), Normal().mle(x[3:])
-        grading.check_close("m_step(x, r) with hard assignments", got, [0.6, 0.4, a["mu"], b["mu"], a["sigma2"], b["sigma2"]], mistakes={
-            "you divided the variances by N_j - 1: the M-step divides by N_j": [0.6, 0.4, a["mu"], b["mu"], a["sigma2"] * 3 / 2, b["sigma2"] * 2]})
+        assert np.allclose(reference(grading.case("", x, r=r)), [0.6, 0.4, a["mu"], b["mu"], a["sigma2"], b["sigma2"]])
+        grading.check_values(m_step_flat, reference, [grading.case("hard assignments: three points, then two", x, r=r)],
+                             name="m_step", signature=("x", "r"), mistakes=mistakes)
         ### BEGIN HIDDEN TESTS
         rng = np.random.default_rng(1803)
         cases = []
@@ -234,10 +256,7 @@ cells = [
             n, k = (3, 10, 100, 500)[i % 4], 2 + i % 2
             cases.append(grading.case(f"random responsibilities {i + 1} of 20 (n={n}, k={k})", rng.normal(0, 3, size=n),
                                       r=rng.dirichlet(np.ones(k), size=n)))
-        grading.check_values(m_step, reference, cases, name="m_step", signature=("x", "r"), mistakes=[
-            grading.Mistake("you divided the variances by N_j - 1: the M-step divides by N_j",
-                            lambda c, e: np.concatenate([e[:-len(e) // 3], e[-len(e) // 3:] * (lambda nk: nk / (nk - 1))(c.params["r"].sum(axis=0))])),
-            grading.Mistake("the weights are N_j / N, not N_j", lambda c, e: np.concatenate([e[:len(e) // 3] * c.n, e[len(e) // 3:]]))])
+        grading.check_values(m_step_flat, reference, cases, name="m_step", signature=("x", "r"), mistakes=mistakes)
         ### END HIDDEN TESTS
         """,
     ),
@@ -289,6 +308,7 @@ cells = [
             ### END SOLUTION
         ''',
     ),
+    selfcheck(A, "d"),
     code(
         """
         # Try it on Old Faithful's waiting times (minutes), and compare with mlekit (allowed here).
@@ -385,4 +405,4 @@ cells = [
 ]
 
 if __name__ == "__main__":
-    print(write(A, cells))
+    raise SystemExit(main(A, cells, forbidden=FORBIDDEN))

@@ -1,8 +1,10 @@
 """Problem set 10: priors and the MAP estimate (writes the source notebook)."""
 
-from nbbuild import code, md, solution, tests, write, written
+from nbbuild import code, main, md, policy, rules, selfcheck, solution, tests, written
 
 A = "ps10_map"
+RULES = dict(distributions=("bernoulli", "binom", "beta"))
+FORBIDDEN = policy(["log_posterior", "map_estimate", "posterior_mean"], **RULES)
 
 _CASES = '''
 def map_cases(seed, n_sets):
@@ -32,14 +34,17 @@ cells = [
         You write (a) the log-posterior, (b) the MAP estimate, (c) the posterior mean, and (d) answer a question
         in words. **10 points**: 7 checked by the autograder, 3 graded by hand. Here $a, b \ge 1$.
 
-        *Rules.* You may use `numpy`, `scipy` and `mlekit` for anything except the functions you are asked to
-        write (so no `mlekit.fit(..., prior=...)` inside them).
+        """,
+        rules(**RULES),
         """
+        After each part, a *self-check* cell runs that part's visible checks and prints what they say in full.
+        """,
     ),
     code(
         """
         import numpy as np
         import mlekit
+        from mlekit import grading
         """
     ),
     md(
@@ -62,6 +67,7 @@ cells = [
             ### END SOLUTION
         ''',
     ),
+    selfcheck(A, "a"),
     tests(
         "a_logpost_values",
         2,
@@ -78,8 +84,10 @@ cells = [
         mistakes = [grading.Mistake("you added a and b instead of a - 1 and b - 1",
                                     lambda c, e: e + np.log(c.params["p"]) + np.log1p(-c.params["p"])),
                     grading.Mistake("you left out the prior: that is the log-likelihood",
-                                    lambda c, e: Bernoulli().loglik(c.x, p=c.params["p"]))]
-        grading.check_values(log_posterior, reference, [grading.case("the data [1, 0, 1]", [1, 0, 1], p=0.5, a=2.0, b=3.0)],
+                                    lambda c, e: Bernoulli().loglik(c.x, p=c.params["p"])),
+                    grading.Mistake("you swapped a and b: a - 1 goes with log p (pseudo-successes), b - 1 with log(1 - p)",
+                                    lambda c, e: reference(grading.case("", c.x, p=c.params["p"], a=c.params["b"], b=c.params["a"])))]
+        grading.check_values(log_posterior, reference, [grading.case("the data [1, 1, 0, 1]", np.array([1, 1, 0, 1]), p=0.4, a=2.0, b=3.0)],
                              name="log_posterior", signature=("p", "x", "a", "b"), mistakes=mistakes)
         ### BEGIN HIDDEN TESTS
 {_indent(_CASES)}
@@ -112,6 +120,7 @@ cells = [
             ### END SOLUTION
         ''',
     ),
+    selfcheck(A, "b"),
     tests(
         "b_map_values",
         2,
@@ -125,8 +134,10 @@ cells = [
 
         mistakes = [grading.Mistake("that is the posterior mean (s + a) / (N + a + b), not its mode",
                                     lambda c, e: (np.sum(c.x) + c.params["a"]) / (c.n + c.params["a"] + c.params["b"])),
-                    grading.Mistake("that is the MLE: the prior is missing", lambda c, e: np.mean(c.x))]
-        grading.check_values(map_estimate, reference, [grading.case("the data [1, 0, 1]", [1, 0, 1], a=2.0, b=3.0)],
+                    grading.Mistake("that is the MLE: the prior is missing", lambda c, e: np.mean(c.x)),
+                    grading.Mistake("you swapped a and b: a - 1 counts pseudo-successes, b - 1 pseudo-failures",
+                                    lambda c, e: (np.sum(c.x) + c.params["b"] - 1) / (c.n + c.params["a"] + c.params["b"] - 2))]
+        grading.check_values(map_estimate, reference, [grading.case("the data [1, 1, 0, 1]", np.array([1, 1, 0, 1]), a=2.0, b=3.0)],
                              name="map_estimate", signature=("x", "a", "b"), mistakes=mistakes)
         ### BEGIN HIDDEN TESTS
 {_indent(_CASES)}
@@ -174,6 +185,7 @@ cells = [
             ### END SOLUTION
         ''',
     ),
+    selfcheck(A, "c"),
     tests(
         "c_mean_values",
         2,
@@ -188,8 +200,11 @@ cells = [
             return stats.beta(c.params["a"] + s, c.params["b"] + n - s).mean()
 
         mistakes = [grading.Mistake("that is the posterior mode (the MAP estimate), not its mean",
-                                    lambda c, e: (np.sum(c.x) + c.params["a"] - 1) / (c.n + c.params["a"] + c.params["b"] - 2))]
-        grading.check_values(posterior_mean, reference, [grading.case("the data [1, 0, 1]", [1, 0, 1], a=2.0, b=3.0)],
+                                    lambda c, e: (np.sum(c.x) + c.params["a"] - 1) / (c.n + c.params["a"] + c.params["b"] - 2)),
+                    grading.Mistake("that is the MLE: the prior is missing", lambda c, e: np.mean(c.x)),
+                    grading.Mistake("you swapped a and b: the posterior is Beta(a + s, b + N - s)",
+                                    lambda c, e: (np.sum(c.x) + c.params["b"]) / (c.n + c.params["a"] + c.params["b"]))]
+        grading.check_values(posterior_mean, reference, [grading.case("the data [1, 1, 0, 1]", np.array([1, 1, 0, 1]), a=2.0, b=3.0)],
                              name="posterior_mean", signature=("x", "a", "b"), mistakes=mistakes)
         ### BEGIN HIDDEN TESTS
 {_indent(_CASES)}
@@ -222,4 +237,4 @@ cells = [
 ]
 
 if __name__ == "__main__":
-    print(write(A, cells))
+    raise SystemExit(main(A, cells, forbidden=FORBIDDEN))

@@ -36,12 +36,19 @@ def _read(name: str):
 
 
 def load_michelson_morley():
-    """Michelson's 1879 measurements of the speed of light.
+    """Michelson's 1879 measurements of the speed of light (in air).
 
     Columns: ``Expt`` (experiment 1-5), ``Run`` (1-20), ``Speed`` (km/s minus
-    299,000). 100 rows.
+    299,000). 100 rows. The measurements were made between 5 June and 2 July 1879.
 
-    Source: A. A. Michelson (1882), via R ``datasets::morley`` (Weekes, 1986).
+    Source: A. A. Michelson (1880), "Experimental determination of the velocity
+    of light made at the U.S. Naval Academy, Annapolis", *Astronomical Papers
+    of the American Ephemeris and Nautical Almanac* 1 (part III), 109-145
+    (issued 1880; the bound volume 1 is dated 1882, the year R's ``?morley``
+    gives), via R ``datasets::morley`` (Weekes, 1986; Stigler, 1977, Table 6).
+    Stigler (1977) gives 734.5 on this scale as the "true" value appropriate for
+    comparison with these measurements: the modern speed of light with the
+    corrections Michelson himself applied to his readings taken into account.
     """
     return _read("michelson_morley.csv")
 

@@ -40,6 +40,22 @@ POINTS = _autograded_points()
 FULL = sum(POINTS.values())
 
 
+def _namespaces() -> bool:
+    try:
+        from autograder.sandbox import namespaces_available
+
+        return namespaces_available()
+    except Exception:  # noqa: BLE001
+        return False
+
+
+# Whether this machine lets the grader build its namespaces (root with CAP_SYS_ADMIN); inside an
+# unprivileged container it does not, and the tests of namespace mode are skipped with that reason.
+NAMESPACES = _namespaces()
+needs_namespaces = pytest.mark.skipif(not NAMESPACES, reason="the kernel refuses namespaces here (an unprivileged "
+                                      "container?); the fallback is tested in test_fallback.py")
+
+
 def venv_env() -> dict:
     """nbgrader runs `alembic` from the PATH when it creates a gradebook: put the venv first."""
     return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
@@ -158,3 +174,58 @@ def source_cells_snapshot(course: Path) -> dict:
         with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
             nb = gb.find_notebook(ASSIGNMENT, ASSIGNMENT)
             return {c.name: (c.source, c.checksum, c.locked) for c in nb.source_cells}
+
+
+@pytest.fixture(scope="session")
+def private_repository():
+    """This repository's secrets made private, as the grader asks before grading without namespaces.
+
+    Without a mount namespace the sandbox sees the host's files as any user does, and the
+    repository holds the exercises' sources and history; the grader refuses to start until
+    they are private (``chmod 700``). Restored afterwards.
+    """
+    paths = [REPO / ".git", REPO / "exercises"]
+    modes = {p: p.stat().st_mode for p in paths if p.exists() and not p.is_symlink()}
+    for p in modes:
+        os.chmod(p, 0o700)
+    try:
+        yield [str(p) for p in modes]
+    finally:
+        for p, mode in modes.items():
+            os.chmod(p, mode & 0o7777)
+
+
+MAIN_SITE = next(p for p in sys.path if p.endswith("site-packages") and p.startswith(sys.prefix))
+
+
+def make_python(home: Path, *, mlekit: str = "editable", symlink: bool = False) -> Path:
+    """A venv at ``home/.cache/venv`` over this environment's packages; returns its python.
+
+    mlekit: "editable" (this repository's, through the main environment's editable finder),
+    "copy" (a plain copy of the package, as a non-editable install leaves it), "none".
+    """
+    venv = home / ".cache" / "venv"
+    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    site = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    entries = []
+    if mlekit == "copy":
+        shutil.copytree(REPO / "mlekit", home / "pkgs" / "mlekit", ignore=shutil.ignore_patterns("__pycache__"))
+        entries.append(str(home / "pkgs"))
+    if mlekit in ("copy", "none"):
+        # the autograder itself, without the editable finder that would bring this repository's mlekit
+        shutil.copytree(REPO / "autograder", home / "grader" / "autograder",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        entries.append(str(home / "grader"))
+        entries.append(MAIN_SITE)  # a plain path entry: its .pth files (the editable finder) are not run
+        (site / "course-env.pth").write_text("\n".join(entries) + "\n")
+    else:
+        (site / "course-env.pth").write_text(MAIN_SITE + "\n")
+        # the main environment's .pth files (mlekit's editable finder) run as they would there
+        for pth in Path(MAIN_SITE).glob("*.pth"):
+            shutil.copy(pth, site / pth.name)
+    python = venv / "bin" / "python"
+    if symlink:
+        link = home.parent / "venv-link"
+        link.symlink_to(venv)
+        python = link / "bin" / "python"
+    return python

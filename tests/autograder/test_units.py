@@ -72,8 +72,10 @@ def test_reconcile_restores_tests_and_reports():
     ]}
     cells, issues = reconcile(sub, REFS)
     kinds = [(c["metadata"]["autograder"]["kind"], c["source"]) for c in cells]
-    assert kinds == [("solution", "def f(x):\n    return x + 1"), ("student", "print(f(1))"),
-                     ("test", REFS[1]["source"])]
+    # as nbgrader's DeduplicateIds: the last copy of "ans" is graded, the earlier one runs as the student's
+    # own cell where it stood (after the known cell before it: here the moved test); the test is restored
+    assert kinds == [("solution", "def f(x):\n    return 0"), ("test", REFS[1]["source"]),
+                     ("student", "def f(x):\n    return x + 1"), ("student", "print(f(1))")]
     text = " ".join(issues)
     assert "flag 'grade' was changed" in text and "appears more than once" in text and "was edited" in text
 
@@ -117,12 +119,167 @@ def test_static_scan_clean_code():
     assert scan("import numpy as np\ndef mle(x):\n    return float(np.mean(x))\n", {"mle", "fit"}) == []
 
 
-def test_exposed_paths(tmp_path):
+def _other_user_can(path, uid=1_234_567):
+    """What a process of another uid in the sandbox group can do with ``path``: 'read' or 'none'."""
+    import os
+    import subprocess
+
+    from autograder.sandbox import SANDBOX_GID
+
+    command = ["/bin/ls", str(path)] if os.path.isdir(path) else ["/bin/cat", str(path)]
+    proc = subprocess.run(command, capture_output=True, user=uid, group=SANDBOX_GID, extra_groups=[],
+                          timeout=60, cwd="/")
+    return "read" if proc.returncode == 0 else "none"
+
+
+def test_fallback_grants_traverse_only_and_restores(tmp_path):
+    """A private folder (0700) on the way to the interpreter becomes traversable by the sandbox group
+    (not listable, not readable beyond what others may read), and is exactly as before afterwards."""
+    import os
+
+    from autograder import fallback
+    from autograder.sandbox import SANDBOX_GID
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root (ACLs on root's folders, a process of another uid)")
+    home = tmp_path / "home"
+    (home / "venv" / "lib").mkdir(parents=True)
+    (home / "venv" / "lib" / "site.py").write_text("x = 1\n")
+    (home / "secret.txt").write_text("hunter2")
+    os.chmod(home, 0o700)
+    os.chmod(home / "secret.txt", 0o600)
+    before = {p: (os.stat(p).st_mode, os.listxattr(p)) for p in (tmp_path, home)}
+    assert _other_user_can(home / "venv" / "lib" / "site.py") == "none"
+    grants = fallback.grant_traverse([str(home / "venv")], SANDBOX_GID)
+    try:
+        assert str(home) in grants.paths
+        assert _other_user_can(home / "venv" / "lib" / "site.py") == "read"   # the interpreter: reachable
+        assert _other_user_can(home) == "none"                                 # the home: not listable
+        assert _other_user_can(home / "secret.txt") == "none"                  # private files stay private
+        assert fallback.secrets_exposed([str(home / "secret.txt")], SANDBOX_GID) == []
+        (home / "course").mkdir(mode=0o755)
+        os.chmod(home / "course", 0o755)
+        assert fallback.secrets_exposed([str(home / "course")], SANDBOX_GID) == [str(home / "course")]
+    finally:
+        grants.restore()
+    assert {p: (os.stat(p).st_mode, os.listxattr(p)) for p in (tmp_path, home)} == before
+    assert _other_user_can(home / "venv" / "lib" / "site.py") == "none"
+
+
+def test_fallback_git_dirs_found_upwards(tmp_path):
+    from autograder import fallback
+
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    (tmp_path / "repo" / "exercises" / "source").mkdir(parents=True)
+    assert fallback.git_dirs_of([str(tmp_path / "repo" / "exercises" / "source"), str(tmp_path)]) == [
+        str(tmp_path / "repo" / ".git")]
+
+
+# ---------------------------------------------------------------- bad input: one paragraph, nothing written
+def _course(tmp_path, *, config="c = get_config()\n"):
+    course = tmp_path / "course"
+    (course / "source" / "ps99").mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text(config)
+    return course
+
+
+@pytest.mark.parametrize("setup, message", [
+    ("no-folder", "no course folder"),
+    ("no-assignment", "no assignment 'ps98'.*there are: ps99"),
+    ("no-gradebook", "run `nbgrader generate_assignment"),
+    ("broken-config", "could not be read"),
+    ("corrupt-gradebook", "could not be opened"),
+])
+def test_bad_courses_get_one_paragraph(tmp_path, setup, message):
+    """What an instructor gets wrong first: a clear CourseError (exit 2 from the command), no traceback,
+    nothing written (no report, no gradebook created)."""
+    from autograder.course import CourseError, Options, grade
+
+    course = _course(tmp_path, config="c = get_config()\nc.Oops(\n" if setup == "broken-config"
+                     else "c = get_config()\n")
+    (course / "source" / "ps99" / "ps99.ipynb").write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4,
+                                                                       "nbformat_minor": 5}))
+    if setup == "no-folder":
+        course = tmp_path / "nowhere"
+    if setup == "corrupt-gradebook":
+        (course / "gradebook.db").write_bytes(b"this is not a database" * 100)
+    assignment = "ps98" if setup == "no-assignment" else "ps99"
+    before = sorted(p.name for p in course.iterdir()) if course.exists() else None
+    with pytest.raises(CourseError, match=message) as info:
+        grade(str(course), assignment, Options(progress=False))
+    assert "Traceback" not in str(info.value) and "\n" not in str(info.value)
+    after = sorted(p.name for p in course.iterdir()) if course.exists() else None
+    assert after == before
+
+
+def test_the_command_exits_2_on_a_bad_course(tmp_path, capsys):
+    from autograder.__main__ import main
+
+    assert main(["grade", "ps99", "--course", str(tmp_path / "nowhere"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("autograder: no course folder") and "Traceback" not in err
+
+
+def test_policy_check_without_imports():
+    """The grading command checks a policy statically (no import of the modules it names)."""
+    from autograder._guard import PolicyError, check
+
+    check({"mle": ["mlekit.families", "mlekit.*", "scipy.stats._discrete_distns:bernoulli_gen",
+                   "scipy.stats._distn_infrastructure:rv_continuous.fit"]})
+    for bad, why in [({"mle": ["mlekit.fitting"]}, "no module 'mlekit.fitting'"),
+                     ({"mle": ["scipy.stats._discrete_distns:bernoulli_genx"]}, "defines no bernoulli_genx"),
+                     ({"mle": ["nosuchpackage.*"]}, "no module 'nosuchpackage'"),
+                     ({"mle": "mlekit"}, "list of targets"), ({"mle": [""]}, "non-empty string")]:
+        with pytest.raises(PolicyError, match=why):
+            check(bad)
+
+
+def test_lockout_catches_every_route_and_refuses_escapes():
+    """In a plain process (not a sandbox): any code of a target run during an armed call is named,
+    and switching the watch off is refused."""
+    import subprocess
+    import sys
+
+    code = r'''
+import functools, operator, sys, numpy as np
+sys.path.insert(0, "autograder")
+import _guard, mlekit
+lock = _guard.Lockout({"mle": ["mlekit.families"], "other": ["scipy.stats._discrete_distns:bernoulli_gen"]})
+import scipy.stats
+x = np.array([1., 0., 1.])
+routes = {
+    "public": lambda: mlekit.Bernoulli().mle(x),
+    "hook": lambda: mlekit.Bernoulli()._closed_form_fit(x),
+    "other family": lambda: mlekit.Binomial(n=1).mle(x),
+    "methodcaller": lambda: operator.methodcaller("mle", x)(mlekit.Bernoulli()),
+    "partial": functools.partial(mlekit.Categorical(k=2).mle, x.astype(int)),
+    "honest": lambda: float(np.mean(x)),
+}
+for name, fn in routes.items():
+    lock.begin("mle")
+    fn()
+    used, refused, tampered = lock.end("mle")
+    print(name, used, tampered)
+lock.begin("other")
+scipy.stats.bernoulli.logpmf(x, 0.5)
+print("scipy", lock.end("other")[0])
+lock.begin("mle")
+for escape in (lambda: sys.setprofile(None), lambda: __import__("os").fork(), lambda: __import__("gc").get_objects()):
+    try:
+        escape()
+        print("ESCAPED")
+    except RuntimeError as e:
+        print("refused:", e)
+print("end", lock.end("mle"))
+'''
     from pathlib import Path
 
-    from autograder.sandbox import exposed_paths
-
-    public = Path(__file__).resolve().parents[2] / "mlekit" / "__init__.py"  # world-readable in the repo
-    private = tmp_path / "gradebook.db"  # pytest's tmp root is private to its owner
-    private.write_text("x")
-    assert exposed_paths([str(public), str(private), str(tmp_path / "missing")]) == [str(public)]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[2]).stdout
+    lines = dict(line.split(" ", 1) for line in out.splitlines() if not line.startswith(("refused", "end")))
+    for route in ("public", "hook", "methodcaller", "partial"):
+        assert lines[route] == "['mlekit.families'] False", (route, out)
+    assert lines["other"] == "family ['mlekit.families'] False"
+    assert lines["honest"] == "[] False"
+    assert lines["scipy"] == "['scipy.stats._discrete_distns:bernoulli_gen']"
+    assert out.count("refused:") == 3 and "ESCAPED" not in out, out

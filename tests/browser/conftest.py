@@ -314,6 +314,8 @@ class PageReport:
     dropdowns: int  # dropdowns (details, toggle buttons) clicked open and closed
     dropdown_problems: list[str]
     text: str  # visible text of the article
+    code_blocks: int  # <pre> blocks in the article (code cells, their output, code in the text)
+    wide_code: list[str]  # the <pre> blocks wider than their column (they scroll sideways)
 
 
 _COLLECT = r"""
@@ -352,7 +354,27 @@ async () => {
     try { rules = l.sheet ? l.sheet.cssRules.length : -1; } catch (e) { rules = -2; }
     return {href: l.href, rules};
   });
+  // Code that scrolls sideways: every <pre> of the article, including those in closed
+  // dropdowns and hidden code cells (opened for the measurement, then closed again), is
+  // compared with the width of its box at the page's viewport (1280 px, see browser()).
+  const closed = Array.from(article.querySelectorAll("details:not([open])"));
+  closed.forEach(d => { d.open = true; });
+  const toggled = Array.from(article.querySelectorAll(".toggle-hidden"));
+  toggled.forEach(e => e.classList.remove("toggle-hidden"));
+  const pres = Array.from(article.querySelectorAll("pre"));
+  const wideCode = pres.filter(pre => pre.scrollWidth > pre.clientWidth + 1).map(pre => {
+    const lines = pre.innerText.split("\n");
+    const longest = lines.reduce((a, b) => (b.length > a.length ? b : a), "");
+    const where = pre.closest(".cell_output") ? "output" : pre.closest(".cell_input") ? "code cell" : "code block";
+    return `${where}: ${pre.scrollWidth} px of text in a ${pre.clientWidth} px box; longest line ` +
+           `(${longest.length} characters): ${longest.slice(0, 100)}`;
+  });
+  closed.forEach(d => { d.open = false; });
+  toggled.forEach(e => e.classList.add("toggle-hidden"));
+
   return {
+    codeBlocks: pres.length,
+    wideCode,
     mathTotal: maths.length,
     mathUntypeset: maths.filter(m => !m.querySelector("mjx-container")).map(m => m.textContent.trim().slice(0, 120)),
     mathErrors: Array.from(document.querySelectorAll("mjx-merror")).map(e => (e.getAttribute("data-mjx-error") || e.textContent).slice(0, 120)),
@@ -458,6 +480,8 @@ def visit(browser):
                 dropdowns=n_dropdowns,
                 dropdown_problems=dropdown_problems + browser.console_errors[len(console_errors_before_clicks):],
                 text=data["text"],
+                code_blocks=data["codeBlocks"],
+                wide_code=data["wideCode"],
             )
         return cache[path]
 

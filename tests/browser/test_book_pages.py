@@ -4,7 +4,8 @@ Every page of ``_toc.yml`` is opened in headless Chromium (served from
 ``_build/html`` on 127.0.0.1; see conftest.py) and checked for what a reader
 would notice: a page that does not load or logs errors, raw TeX where an equation
 should be, a broken figure, a dead link, a jumbled outline, a solution dropdown
-that does not open or close, a search that finds nothing, and any request to
+that does not open or close, code that scrolls sideways, a search that finds nothing,
+and any request to
 another site (the book must work without a network: MathJax, fonts and scripts
 are all served by the site itself).
 
@@ -179,6 +180,21 @@ def test_the_book_has_dropdowns(visit, book):
     """Guard against a vacuous pass of the test above: practice solutions sit in dropdowns."""
     counts = {p: visit(p).dropdowns for p in book["pages"]}
     assert sum(counts.values()) > 0, f"no clickable dropdown on any page: {counts}"
+
+
+def test_no_code_scrolls_sideways(visit, toc_page):
+    """At the desktop width the tests use (1280 px, the theme's desktop layout with both
+    sidebars), every code block fits its column: code cells, what they print, and code in
+    the text, including the code of hidden cells and of solution dropdowns. (The column
+    holds 75 characters of code; printed text may wrap, code may not.)"""
+    report = visit(toc_page)
+    assert not report.wide_code, f"{toc_page}: code that scrolls sideways:" + _bullets(report.wide_code)
+
+
+def test_the_book_has_code_blocks(visit, book):
+    """Guard against a vacuous pass of the test above: the chapters are full of code."""
+    counts = {p: visit(p).code_blocks for p in book["pages"]}
+    assert sum(counts.values()) > 100, f"hardly any <pre> block found: {counts}"
 
 
 def test_launch_buttons_point_to_the_repository(visit, book, notebook_page):

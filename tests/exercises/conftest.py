@@ -39,6 +39,7 @@ class Graded:
     errors: dict  # grade_id -> text of the error output of a test cell
     autograded: Path
     feedback_html: str | None  # None: no feedback generated for this student (see ``feedback_for``)
+    autograded_nb: object = None  # the autograded notebook, as nbgrader wrote it
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Run:
     root: Path
     release: Path
     students: dict = field(default_factory=dict)
+    autograde_log: str = ""  # what nbgrader autograde logged
 
 
 def load_variants(assignment: str):
@@ -89,6 +91,208 @@ def fill(release_nb, source_nb, answers: dict | None, *, use_reference: bool, st
         elif use_reference:
             cell.source = strip_markers(ref[gid]) if cell.cell_type == "code" else ref[gid]
     return nb
+
+
+HIDDEN_RE = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.M | re.S)
+
+
+def visible_part(source: str) -> str:
+    """A test cell as released: its hidden-test block removed."""
+    return HIDDEN_RE.sub("", source)
+
+
+def reference_notebook(assignment: str, student_id: str = "reference"):
+    """The source notebook with the instructor's solutions in place (markers removed) and
+    ``STUDENT_ID`` typed in: what a student who gets everything right submits, hidden tests included."""
+    nb = nbformat.read(COURSE / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    return fill(nb, nb, None, use_reference=True, student_id=student_id)
+
+
+class ReferenceUsed(Exception):
+    """Raised by :class:`PolicyGuard` (the hardened grader's sandbox raises its own)."""
+
+
+class PolicyGuard:
+    """An emulation, for tests, of the hardened grader's reference-use guard.
+
+    ``policy`` is a notebook's ``metadata.autograder.forbidden``. While a function named in it
+    runs (a graded call, made from a test cell), every Python function that starts is matched
+    against the function's targets: ``"pkg.module"`` (code defined in that file), ``"pkg.*"``
+    (in that package's folder), ``"pkg.module:Qual"`` (code in that file whose qualified name
+    is ``Qual`` or starts with ``Qual.``). A call that runs a target fails with
+    :class:`ReferenceUsed` naming it; ``reached`` collects every target reached.
+    """
+
+    def __init__(self, policy: dict):
+        import importlib.util
+
+        self.rules: dict = {}
+        self.reached: dict = {}
+        for fn, targets in policy.items():
+            rules = []
+            for target in targets:
+                module, _, qualname = target.partition(":")
+                if module.endswith(".*"):
+                    spec = importlib.util.find_spec(module[:-2])
+                    rules.append((target, tuple(p + os.sep for p in spec.submodule_search_locations), None))
+                else:
+                    rules.append((target, importlib.util.find_spec(module).origin, qualname or None))
+            self.rules[fn] = rules
+
+    def wrap(self, name: str, fn):
+        rules = self.rules[name]
+
+        def guarded(*args, **kwargs):
+            hit: set = set()
+
+            def profile(frame, event, arg):
+                if event != "call":
+                    return
+                code = frame.f_code
+                for target, where, qualname in rules:
+                    if isinstance(where, tuple):
+                        if code.co_filename.startswith(where):
+                            hit.add(target)
+                    elif code.co_filename == where and (
+                            qualname is None or code.co_qualname == qualname or code.co_qualname.startswith(qualname + ".")):
+                        hit.add(target)
+
+            old = sys.getprofile()
+            sys.setprofile(profile)
+            try:
+                result = fn(*args, **kwargs)
+            finally:
+                sys.setprofile(old)
+            if hit:
+                self.reached.setdefault(name, set()).update(hit)
+                raise ReferenceUsed(f"{name} calls the reference implementation {', '.join(sorted(hit))} instead of deriving it")
+            return result
+
+        return guarded
+
+    def run_test(self, cell, ns, filename):
+        """An ``on_test`` for :func:`run_in_process`: the test cell, with the student's functions guarded."""
+        guarded = dict(ns)
+        for name in self.rules:
+            if callable(ns.get(name)):
+                guarded[name] = self.wrap(name, ns[name])
+        try:
+            exec(compile(cell.source, filename, "exec"), guarded)
+        except Exception as exc:  # the test failed
+            return exc
+        return None
+
+
+def _warning_to_stderr(message, category, filename, lineno, file=None, line=None):
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+def run_in_process(nb, *, student_id: str, workdir: Path, on_test=None) -> list:
+    """Run a notebook's code cells in order in this process, in one namespace, as the hardened
+    grader's runner does with test cells: returns the cells with outputs, and for a failing
+    test cell the metadata the runner stores (``metadata.autograder.failed_in_hidden_test``
+    and, for an exception with a string ``hint``, ``metadata.autograder.hint``).
+
+    ``on_test(cell, namespace, filename)``, if given, runs each test cell instead (e.g. to record
+    its checks, compiling it under ``filename``); it returns the exception the cell raised, or None.
+    """
+    import contextlib
+    import io
+    import traceback
+
+    from autograder.runner import hidden_lines
+
+    nb = copy.deepcopy(nb)
+    ns: dict = {"__name__": "__main__"}
+    old_cwd, old_id = os.getcwd(), os.environ.get("MLEKIT_STUDENT_ID")
+    os.chdir(workdir)
+    os.environ["MLEKIT_STUDENT_ID"] = student_id
+    try:
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            meta = cell.metadata.get("nbgrader", {})
+            is_test = meta.get("grade") and not meta.get("solution")
+            filename = f"<cell {i}>"
+            out, err = io.StringIO(), io.StringIO()
+            exc = None
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
+                warnings.simplefilter("always")  # as in a kernel: printed to stderr (not errors, as under pytest)
+                warnings.showwarning = _warning_to_stderr
+                try:
+                    if is_test and on_test is not None:
+                        exc = on_test(cell, ns, filename)
+                    else:
+                        exec(compile(cell.source, filename, "exec"), ns)
+                except Exception as caught:  # the cell failed, as a kernel would report it
+                    exc = caught
+            outputs = []
+            if out.getvalue():
+                outputs.append(nbformat.v4.new_output("stream", name="stdout", text=out.getvalue()))
+            if err.getvalue():  # nbgrader gives a test cell zero for anything written to stderr
+                outputs.append(nbformat.v4.new_output("stream", name="stderr", text=err.getvalue()))
+            if exc is not None:
+                outputs.append(nbformat.v4.new_output("error", ename=type(exc).__name__, evalue=str(exc),
+                                                      traceback=[f"{type(exc).__name__}: {exc}"]))
+                if is_test:
+                    frames = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+                    failed_line = frames[-1] if frames else None
+                    hidden = failed_line is None or failed_line in hidden_lines(cell.source)  # the runner's rule
+                    info = {"failed_in_hidden_test": hidden}
+                    if isinstance(getattr(exc, "hint", None), str):
+                        info["hint"] = exc.hint[:500]
+                    cell.metadata["autograder"] = info
+            cell.outputs = outputs
+    finally:
+        os.chdir(old_cwd)
+        if old_id is None:
+            os.environ.pop("MLEKIT_STUDENT_ID", None)
+        else:
+            os.environ["MLEKIT_STUDENT_ID"] = old_id
+    return nb
+
+
+def cell_text(cell) -> str:
+    """Everything a student sees of a code cell: source and outputs."""
+    parts = [cell.source]
+    for o in cell.get("outputs", []):
+        if o.output_type == "stream":
+            parts.append(o.text)
+        elif o.output_type == "error":
+            parts += [o.ename, o.evalue, *o.traceback]
+        else:
+            parts += [str(v) for v in o.get("data", {}).values()]
+    return "\n".join(parts)
+
+
+def hidden_source_lines(source: str) -> list[str]:
+    """The distinctive lines of a cell's hidden block (those not also in its visible part)."""
+    visible = {line.strip() for line in visible_part(source).splitlines()}
+    hidden = source.split("### BEGIN HIDDEN TESTS", 1)[1].split("### END HIDDEN TESTS", 1)[0] if "### BEGIN HIDDEN TESTS" in source else ""
+    return [s for s in (line.strip() for line in hidden.splitlines()) if len(s) > 10 and s not in visible]
+
+
+def assert_student_copy_is_safe(graded, student_copy, messages: dict, where: str) -> None:
+    """``student_copy`` (sanitized ``graded``) shows each message of its failed cells and nothing hidden."""
+    by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in student_copy.cells if "nbgrader" in c.metadata}
+    for original in graded.cells:
+        meta = original.metadata.get("nbgrader", {})
+        if original.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+            continue
+        student_cell = by_id[meta["grade_id"]]
+        shown = cell_text(student_cell)
+        outputs = cell_text(nbformat.from_dict({**student_cell, "source": ""}))  # in an output, not the test's code
+        shown_lines = {line.strip() for line in shown.splitlines()}
+        for line in hidden_source_lines(original.source):
+            assert line not in shown_lines, f"{where} {meta['grade_id']}: hidden line shown: {line!r}"
+        errors = [o for o in original.outputs if o.output_type == "error"]
+        if errors and "CheckFailed" == errors[-1].ename and original.metadata.get("autograder", {}).get("failed_in_hidden_test"):
+            detail = errors[-1].evalue.split("\n")[0]
+            assert detail not in shown, f"{where} {meta['grade_id']}: the hidden case's message is shown: {detail!r}"
+            assert "a hidden test failed" in shown
+        if meta["grade_id"] in messages:
+            assert messages[meta["grade_id"]] in outputs, (
+                f"{where} {meta['grade_id']}: {messages[meta['grade_id']]!r} not in the feedback:\n{outputs[-800:]}")
 
 
 def _error_text(cell) -> str:
@@ -154,6 +358,7 @@ def run_pipeline(tmp: Path, assignment: str, submissions: dict, *, feedback: boo
     if not result["success"] and kernel_start_race(result):
         result = api.autograde(assignment, "*", force=True)  # once: see kernel_start_race
     assert result["success"], result.get("error", "") + result.get("log", "")
+    autograde_log = result.get("log", "")
     if feedback:
         excluded = sorted(set(submissions) - set(feedback_for)) if feedback_for is not None else []
         coursedir.student_id_exclude = ",".join(excluded)
@@ -163,7 +368,7 @@ def run_pipeline(tmp: Path, assignment: str, submissions: dict, *, feedback: boo
             coursedir.student_id_exclude = ""
         assert result["success"], result.get("error", "") + result.get("log", "")
 
-    run = Run(root=root, release=release)
+    run = Run(root=root, release=release, autograde_log=autograde_log)
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
         for student in submissions:
             sub = gb.find_submission(assignment, student)
@@ -184,6 +389,7 @@ def run_pipeline(tmp: Path, assignment: str, submissions: dict, *, feedback: boo
                 errors={k: v for k, v in errors.items() if v},
                 autograded=graded_nb_path,
                 feedback_html=html_path.read_text() if html_path.exists() else None,
+                autograded_nb=graded_nb,
             )
     return run
 

@@ -144,14 +144,35 @@ def test_feedback_is_short_even_for_huge_outputs():
 
 
 def test_student_cannot_modify_the_cases():
-    cases = [grading.case("small", [0, 1, 1], p=0.5)]
+    cases = [grading.case("small", np.array([0, 1, 1]), p=0.5), grading.case("a list", [0, 1, 1], p=0.5)]
 
     def vandal(p, x):
-        x[:] = 0
+        x[:] = [0, 0, 0]
         return bern_loglik(p, [0, 1, 1])
 
     grading.check_loglik(vandal, Bernoulli(), cases, signature=("p", "x"))
-    assert list(cases[0].x) == [0, 1, 1]
+    grading.check_loglik(vandal, Bernoulli(), cases, signature=("p", "x"))  # again: the cases are intact
+    assert list(cases[0].x) == [0, 1, 1] and cases[1].given == [0, 1, 1]
+
+
+def test_a_case_built_from_a_list_passes_the_list():
+    """A hidden case labelled "a list, not an array" gives the student a list (issue 15, item 15)."""
+    received = []
+
+    def loglik(p, x):
+        received.append(type(x))
+        return bern_loglik(p, x)
+
+    cases = [grading.case("a list, not an array", [1, 0, 1], p=0.4), grading.case("a tuple", (1, 1), p=0.4),
+             grading.case("an array", np.array([0, 1]), p=0.4)]
+    grading.check_loglik(loglik, Bernoulli(), cases, signature=("p", "x"))
+    assert received == [list, tuple, np.ndarray]
+
+    def array_only(p, x):
+        return float(x.sum() * np.log(p) + (x.size - x.sum()) * np.log1p(-p))
+
+    assert_fails(grading.check_loglik, array_only, Bernoulli(), cases[:1], signature=("p", "x"),
+                 match="raised AttributeError")
 
 
 def test_check_raises():
@@ -269,3 +290,83 @@ def test_student_data_is_per_student_and_reproducible():
         grading.student_data("ps01_bernoulli", "jdoe")
     with pytest.raises(ValueError, match="student id"):
         grading.student_data("ps02_gaussian", "")
+
+
+# ------------------------------------------------ hints (issue 15, items 10-12)
+def test_a_failure_carries_a_hint_that_quotes_no_input():
+    case = grading.case("random data set 3 of 30", np.array([0, 1, 1, 1, 0, 1]), p=0.3141)
+    with pytest.raises(grading.CheckFailed) as info:
+        grading.check_loglik(lambda p, x: float(np.exp(bern_loglik(p, x))), Bernoulli(), [case], signature=("p", "x"))
+    exc = info.value
+    assert isinstance(exc, AssertionError)
+    assert str(exc).endswith("\nHint: " + exc.hint)
+    assert "0.3141" in str(exc) and "expected" in str(exc)  # the full message quotes the case
+    assert exc.hint == ('log_likelihood gives a wrong value on the case "random data set 3 of 30": '
+                        "your log-likelihood equals the likelihood itself: did you forget the log?")
+    assert "0.3141" not in exc.hint and "[0, 1" not in exc.hint
+
+
+def test_a_constant_answer_is_named():
+    cases = grading.random_cases(Bernoulli(), seed=11, n_sets=5, sizes=(4, 9))
+    msg = assert_fails(grading.check_mle, lambda x: 0.625, Bernoulli(), cases, returns=("p",), match="same answer")
+    assert "x_try" in msg  # the global-variable version of the same mistake
+
+
+def test_a_mistake_changing_the_number_of_values_is_named():
+    from mlekit import Categorical
+
+    def unique_counts(x, k):  # np.unique: the categories nobody chose are missing
+        _, counts = np.unique(np.asarray(x), return_counts=True)
+        return counts / len(x)
+
+    cases = [grading.case("no 0", np.array([1, 1, 2]), k=3)]
+    msg = assert_fails(grading.check_mle, unique_counts, Categorical(k=3), cases, returns=("theta",),
+                       signature=("x", "k"), match="left out the categories nobody chose")
+    assert "fewer numbers than expected" in msg
+
+
+def test_n_minus_1_is_named_although_the_failing_case_has_one_observation():
+    # With N = 1, sum / (N - 1) is nan: the failing case cannot tell; the other cases do.
+    cases = [grading.case("a single observation", np.array([2])), *grading.random_cases(Poisson(), seed=12, n_sets=4,
+                                                                                       sizes=(5, 30))]
+
+    def over_n_minus_1(x):
+        x = np.asarray(x, dtype=float)
+        return float(x.sum() / (x.size - 1)) if x.size > 1 else float("nan")
+
+    msg = assert_fails(grading.check_mle, over_n_minus_1, Poisson(), cases, returns=("lam",), match="returned nan")
+    assert "you divided the sum by N-1 instead of N" in msg
+
+
+def test_two_mistakes_no_case_tells_apart_are_both_named():
+    # Exponential, N = 2 at rate 1/2: -N/rate (square forgotten) = -1/rate^2 (averaged) = -4 (issue 15, item 10).
+    case = grading.case("two points", np.array([1.0, 3.0]), rate=0.5)
+    msg = assert_fails(grading.check_hessian, lambda rate, x: -len(x) / rate, Exponential(), [case],
+                       signature=("rate", "x"), match="one of these")
+    assert "you forgot the square" in msg and "you averaged" in msg
+    # A third point tells them apart: the hint names the square alone.
+    case = grading.case("three points", np.array([1.0, 2.0, 4.0]), rate=0.5)
+    msg = assert_fails(grading.check_hessian, lambda rate, x: -len(x) / rate, Exponential(), [case],
+                       signature=("rate", "x"), match="you forgot the square")
+    assert "averaged" not in msg
+
+
+def test_check_raises_and_check_close_hints():
+    with pytest.raises(grading.CheckFailed) as info:
+        grading.check_raises(lambda x: float(np.mean(x)), [("a 2 in the data", (np.array([0, 1, 2]),))], name="mle")
+    assert info.value.hint == 'mle returned a value on the bad input "a 2 in the data": expected a ValueError with a message saying what is wrong'
+    with pytest.raises(grading.CheckFailed) as info:
+        grading.check_close("SIGMA2_HAT", 2.5, 2.0, mistakes={"you divided by N-1 instead of N": 2.5})
+    assert info.value.hint == "SIGMA2_HAT is not the right value: you divided by N-1 instead of N"
+    assert "2.0" not in str(info.value)
+
+
+def test_recording_captures_each_check():
+    cases = [grading.case("one", np.array([1, 0]), p=0.5)]
+    with grading._recording() as checks:
+        grading.check_loglik(bern_loglik, Bernoulli(), cases, signature=("p", "x"))
+        grading.check_raises(lambda x: 1 / 0, [("zero", (0,))], name="f", exception=ZeroDivisionError)
+    assert [c["kind"] for c in checks] == ["values", "raises"]
+    assert checks[0]["cases"] == cases and checks[0]["mistakes"] and checks[0]["signature"] == ("p", "x")
+    grading.check_loglik(bern_loglik, Bernoulli(), cases, signature=("p", "x"))  # outside: nothing recorded
+    assert len(checks) == 2

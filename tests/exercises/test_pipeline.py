@@ -4,8 +4,11 @@ For each assignment (one nbgrader run per assignment, shared by its tests):
 the reference solution gets every autograded point (and full marks once the
 written answers are graded by hand), the untouched release notebook gets zero,
 and each documented mistake in ``tests/exercises/submissions/<assignment>.py``
-loses exactly the test cells it should, with feedback naming the mistake.
-The release notebook holds no solution and no hidden test.
+loses exactly the test cells it should, with feedback naming the mistake and
+showing no hidden test (the course's ``nbgrader_config.py`` makes nbgrader's own
+``generate_feedback`` sanitize, see ``autograder/feedback.py``). The release
+notebook holds no solution and no hidden test; autograding the unmodified test
+cells raises no checksum warning.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ from types import SimpleNamespace
 
 import nbformat
 import pytest
+
+from autograder.feedback import sanitize
+
+from .conftest import assert_student_copy_is_safe, hidden_source_lines, visible_part
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE.parents[1] / "exercises" / "source"
@@ -151,8 +158,10 @@ def test_documented_mistake_gets_documented_score(assignment, variant, graded_ru
     assert student.score == variants.AUTO_POINTS - sum(lost.values())
     assert set(student.errors) == set(lost), student.errors
     for grade_id, message in spec["messages"].items():
-        # The autograded notebook's error output: what nbgrader's feedback renders.
-        assert message in student.errors[grade_id], student.errors[grade_id]
+        assert message in student.errors[grade_id], student.errors[grade_id]  # the autograded notebook
+    # What the student's feedback shows (the configured preprocessor's sanitize): the message, no hidden test.
+    assert_student_copy_is_safe(student.autograded_nb, sanitize(student.autograded_nb, score_lines=False),
+                                spec["messages"], f"{assignment}/{variant}")
     if student.feedback_html is not None:  # generated for one mistake per assignment (see conftest)
         feedback = _feedback_text(student.feedback_html)
         for message in spec["messages"].values():
@@ -175,6 +184,26 @@ def test_feedback_html_for_reference_and_a_mistake(assignment, graded_runs):
     total = variants.AUTO_POINTS + sum(variants.MANUAL.values())
     assert f"{assignment} (Score: {float(variants.AUTO_POINTS)} / {float(total)})" in feedback
     assert "Test cell (Score: 0.0" not in feedback
+    # nbgrader's own generate_feedback, configured by the course, shows no hidden test.
+    visible = {line.strip() for c in _source(assignment).cells for line in visible_part(c.source).splitlines()}
+    hidden = [line for c in _source(assignment).cells if c.cell_type == "code"
+              for line in hidden_source_lines(c.source) if line not in visible]
+    assert hidden
+    for student in chosen:
+        text = _feedback_text(run.students[student].feedback_html)
+        assert "HIDDEN TESTS" not in text
+        shown = {line.strip() for line in text.splitlines()}
+        assert not [line for line in hidden if line in shown], student
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_autograde_reports_no_checksum_change_for_unmodified_cells(assignment, graded_runs):
+    """Every submission keeps the released test cells, so nbgrader must not report them as changed
+    (it did for every test cell with hidden tests: jupyter/nbgrader#1961, issue 15 item 8)."""
+    run, _ = graded_runs(assignment)
+    assert "Overwriting files with master versions" in run.autograde_log  # the log was captured
+    assert "has changed" not in run.autograde_log, [l for l in run.autograde_log.splitlines() if "has changed" in l][:3]
 
 
 README = HERE.parents[1] / "exercises" / "README.md"

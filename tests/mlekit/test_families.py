@@ -14,6 +14,7 @@ Each family is checked against outside references, never against itself:
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable
@@ -286,17 +287,26 @@ def test_student_t_matches_statsmodels_tmodel():
 
     x = mlekit.StudentT().sample(400, rng=SEED, mu=1.0, sigma=2.0, df=4.0)
     with warnings.catch_warnings():
-        # statsmodels' BFGS sometimes stops just short of gtol=1e-10 (precision loss; seen under
-        # load with two BLAS threads) and warns; its estimate is still compared below to 1e-5
+        # The peer's own verdict is read from mle_retvals below; its warning is not ours to fail on
+        # (BFGS at gtol=1e-10 stops short of the tolerance on some BLAS thread schedules).
         warnings.simplefilter("ignore", ConvergenceWarning)
         res = TLinearModel(x, np.ones((x.size, 1))).fit(start_params=[1.0, 4.0, 2.0], disp=0, method="bfgs",
                                                          maxiter=2000, gtol=1e-10)
     r = mlekit.fit(mlekit.StudentT(), x)
+    assert r.converged, r.message
+    if not np.isfinite(res.llf):
+        pytest.skip(f"statsmodels TLinearModel failed on this data (llf={res.llf}): nothing to compare with")
+    # Whatever the peer reached, mlekit's maximum is at least as high.
+    assert r.loglik >= res.llf - 1e-9 * abs(res.llf)
+    if not res.mle_retvals["converged"]:
+        # The peer stopped short of its tolerance: its parameters are only as good as its
+        # log-likelihood, which was compared above; a tighter check would test the peer, not mlekit.
+        assert r.loglik - res.llf < 1e-4, "statsmodels stopped far from the maximum mlekit found"
+        return
     const, df, scale = res.params
     assert r.params["mu"] == pytest.approx(const, rel=1e-5)
     assert r.params["df"] == pytest.approx(df, rel=1e-4)
     assert r.params["sigma"] == pytest.approx(scale, rel=1e-5)
-    assert r.loglik >= res.llf - 1e-9 * abs(res.llf)
 
 
 # ----------------------------------------------------- standard errors

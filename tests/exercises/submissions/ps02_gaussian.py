@@ -65,4 +65,71 @@ SE_MU = SIGMA2_HAT / len(x_mine)
         lost={"d_mine_se": 1},
         messages={"d_mine_se": "you forgot the square root"},
     ),
+    # np.std for the variance: mle and the student's own estimate are sigma, not sigma2.
+    "mle_returns_sigma": dict(
+        answers={
+            "c_mle_answer": '''
+def mle(x):
+    x = np.asarray(x, dtype=float)
+    if x.size == 0 or not np.all(np.isfinite(x)) or np.ptp(x) == 0:
+        raise ValueError("mle: need finite data with at least two distinct values")
+    return float(x.mean()), float(x.std())
+''',
+        },
+        lost={"c_mle_values": 2, "c_mle_edges": 1, "d_mine_estimates": 2},
+        messages={"c_mle_values": "you returned the standard deviation sigma",
+                  "d_mine_estimates": "you returned the standard deviation sigma"},
+    ),
+    # sum(x - mu) without the division by sigma2.
+    "score_forgets_sigma2": dict(
+        answers={
+            "b_score_answer": '''
+def score_mu(mu, sigma2, x):
+    return float(np.sum(np.asarray(x, dtype=float) - mu))
+''',
+        },
+        lost={"b_score_values": 2, "b_score_derivative": 1},
+        messages={"b_score_values": "you forgot to divide by sigma2", "b_score_derivative": "is not the derivative"},
+    ),
+}
+
+REFERENCE_USE = {
+    "loglik_calls_scipy_norm": dict(
+        answers={
+            "a_loglik_answer": '''
+from scipy import stats
+
+def log_likelihood(mu, sigma2, x):
+    return float(np.sum(stats.norm.logpdf(x, loc=mu, scale=np.sqrt(sigma2))))
+''',
+        },
+        lost={"a_loglik_values": 2, "a_loglik_edges": 1, "b_score_derivative": 1},
+        calls="norm_gen",
+    ),
+    "score_calls_mlekit": dict(
+        answers={
+            "b_score_answer": '''
+def score_mu(mu, sigma2, x):
+    return float(mlekit.Normal().score(np.asarray(x, dtype=float), mu=mu, sigma2=sigma2)[0])
+''',
+        },
+        lost={"b_score_values": 2, "b_score_derivative": 1},
+        calls="mlekit",
+    ),
+    "mle_calls_scipy_norm_fit": dict(
+        answers={
+            "c_mle_answer": '''
+from scipy import stats
+
+def mle(x):
+    x = np.asarray(x, dtype=float)
+    if x.size == 0 or not np.all(np.isfinite(x)) or np.ptp(x) == 0:
+        raise ValueError("mle: need finite data with at least two distinct values")
+    mu, sd = stats.norm.fit(x)
+    return float(mu), float(sd**2)
+''',
+        },
+        lost={"c_mle_values": 2, "c_mle_edges": 1, "d_mine_estimates": 2},
+        calls="norm_gen",
+    ),
 }

@@ -31,7 +31,7 @@ def mle(x, k):
 ''',
         },
         lost={"b_mle_values": 2, "b_mle_edges": 1},
-        messages={"b_mle_values": "returned 1 number(s) ([1]), expected 2"},
+        messages={"b_mle_values": "you left out the categories nobody chose"},
     ),
     "forgets_the_log": dict(
         answers={
@@ -43,5 +43,60 @@ def log_likelihood(theta, x):
         },
         lost={"a_loglik_values": 2, "a_loglik_edges": 1},
         messages={"a_loglik_values": "did you forget the log?"},
+    ),
+    # Categories read as 1..k: theta_j estimated by the share of x_i equal to j + 1.
+    "codes_off_by_one": dict(
+        answers={
+            "b_mle_answer": '''
+def mle(x, k):
+    x = np.asarray(x)
+    if x.size == 0 or np.any(x != np.round(x)) or np.any(x < 0) or np.any(x >= k):
+        raise ValueError("mle: codes must be integers in 0..k-1")
+    return np.array([np.mean(x == j) for j in range(1, k + 1)])
+''',
+        },
+        lost={"b_mle_values": 2, "b_mle_edges": 1},
+        messages={"b_mle_values": "your codes are off by one"},
+    ),
+    # The counts divided by the number of categories.
+    "divides_by_k": dict(
+        answers={
+            "b_mle_answer": '''
+def mle(x, k):
+    x = np.asarray(x)
+    if x.size == 0 or np.any(x != np.round(x)) or np.any(x < 0) or np.any(x >= k):
+        raise ValueError("mle: codes must be integers in 0..k-1")
+    return np.bincount(x.astype(int), minlength=k) / k
+''',
+        },
+        lost={"b_mle_values": 2, "b_mle_edges": 1},
+        messages={"b_mle_values": "you divided the counts by k"},
+    ),
+}
+
+REFERENCE_USE = {
+    "loglik_calls_mlekit": dict(
+        answers={
+            "a_loglik_answer": '''
+def log_likelihood(theta, x):
+    theta = np.asarray(theta, dtype=float)
+    return float(mlekit.Categorical(k=theta.size).loglik(np.asarray(x), theta=theta))
+''',
+        },
+        lost={"a_loglik_values": 2, "a_loglik_edges": 1},
+        calls="mlekit",
+    ),
+    "mle_calls_mlekit": dict(
+        answers={
+            "b_mle_answer": '''
+def mle(x, k):
+    x = np.asarray(x)
+    if x.size == 0 or np.any(x != np.round(x)) or np.any(x < 0) or np.any(x >= k):
+        raise ValueError("mle: codes must be integers in 0..k-1")
+    return mlekit.Categorical(k=k).mle(x.astype(int))["theta"]
+''',
+        },
+        lost={"b_mle_values": 2, "b_mle_edges": 1},
+        calls="mlekit",
     ),
 }

@@ -58,4 +58,74 @@ def newton_step(alpha, x):
         lost={"d_mle_values": 2, "d_mle_edges": 1},
         messages={"d_mle_values": "scale vs rate"},
     ),
+    # (alpha - 1) sum(log x) written alpha sum(log x): a constant dropped; the profile score is unchanged.
+    "profile_drops_the_constant": dict(
+        answers={
+            "a_profile_answer": '''
+def profile_loglik(alpha, x):
+    x = np.asarray(x, dtype=float)
+    n, xbar = x.size, x.mean()
+    beta = alpha / xbar
+    return float(n * (alpha * np.log(beta) - special.gammaln(alpha)) + alpha * np.log(x).sum() - beta * x.sum())
+''',
+        },
+        lost={"a_profile_values": 2},
+        messages={"a_profile_values": "you dropped the constant -sum(log x)"},
+    ),
+}
+
+REFERENCE_USE = {
+    "profile_calls_scipy_gamma": dict(
+        answers={
+            "a_profile_answer": '''
+from scipy import stats
+
+def profile_loglik(alpha, x):
+    x = np.asarray(x, dtype=float)
+    return float(np.sum(stats.gamma.logpdf(x, alpha, scale=x.mean() / alpha)))
+''',
+        },
+        lost={"a_profile_values": 2, "b_score_derivative": 1},
+        calls="gamma_gen",
+    ),
+    # At beta = alpha / mean(x) the score in beta vanishes, so mlekit's score in the shape is the profile score.
+    "profile_score_calls_mlekit": dict(
+        answers={
+            "b_score_answer": '''
+def profile_score(alpha, x):
+    x = np.asarray(x, dtype=float)
+    return float(mlekit.Gamma().score(x, shape=alpha, rate=alpha / x.mean())[0])
+''',
+        },
+        lost={"b_score_values": 1, "b_score_derivative": 1, "c_step_values": 1, "d_mle_values": 2, "d_mle_edges": 1},
+        calls="mlekit",
+    ),
+    "gamma_mle_calls_mlekit_fit": dict(
+        answers={
+            "d_mle_answer": '''
+def gamma_mle(x):
+    x = np.asarray(x, dtype=float)
+    if x.size == 0 or not np.all(np.isfinite(x)) or np.any(x <= 0) or np.ptp(x) == 0:
+        raise ValueError("gamma_mle: data must be finite, positive and not all equal")
+    params = mlekit.fit(mlekit.Gamma(), x).params
+    return float(params["shape"]), float(params["rate"])
+''',
+        },
+        lost={"d_mle_values": 2, "d_mle_edges": 1},
+        calls="mlekit",
+    ),
+    "newton_step_calls_scipy_optimize": dict(
+        answers={
+            "c_step_answer": '''
+from scipy import optimize
+
+def newton_step(alpha, x):
+    x = np.asarray(x, dtype=float)
+    second = x.size * (1.0 / alpha - special.polygamma(1, alpha))
+    return float(optimize.newton(lambda a: profile_score(a, x), alpha, fprime=lambda a: second, maxiter=1, disp=False))
+''',
+        },
+        lost={"c_step_values": 1, "d_mle_values": 2, "d_mle_edges": 1},
+        calls="scipy.optimize",
+    ),
 }

@@ -46,7 +46,7 @@ def fit_logistic(X, y):
 ''',
         },
         lost={"c_fit_values": 2},
-        messages={"c_fit_values": "fit_logistic: expected"},
+        messages={"c_fit_values": "that is the first Newton step from 0"},
     ),
     # The right Newton iterations with no input checks: a 2 in y gives numbers, not a ValueError.
     "fit_without_validation": dict(
@@ -67,5 +67,87 @@ def fit_logistic(X, y):
         },
         lost={"c_fit_bad_input": 1},
         messages={"c_fit_bad_input": "expected a ValueError"},
+    ),
+    # The formula for labels -1/+1, -sum log(1 + exp(-y eta)), used on 0/1 labels.
+    "loglik_for_plus_minus_one_labels": dict(
+        answers={
+            "a_loglik_answer": '''
+def log_likelihood(beta, X, y):
+    eta = np.asarray(X, dtype=float) @ np.asarray(beta, dtype=float)
+    return float(-np.sum(np.logaddexp(0.0, -np.asarray(y) * eta)))
+''',
+        },
+        lost={"a_loglik_values": 1, "a_loglik_edges": 1, "b_gradient_derivative": 1},
+        messages={"a_loglik_values": "that is the formula for labels -1/+1",
+                  "b_gradient_derivative": "is not the derivative of your log_likelihood"},
+    ),
+    # y - p, one number per observation, instead of X^T (y - p); the Newton fit built on it fails.
+    "gradient_returns_residuals": dict(
+        answers={
+            "b_gradient_answer": '''
+def gradient(beta, X, y):
+    return np.asarray(y, dtype=float) - special.expit(np.asarray(X, dtype=float) @ np.asarray(beta, dtype=float))
+''',
+        },
+        lost={"b_gradient_values": 2, "b_gradient_derivative": 1, "c_fit_values": 2},
+        messages={"b_gradient_values": "you returned the residuals y - p",
+                  "b_gradient_derivative": "did not return one number per parameter"},
+    ),
+}
+
+REFERENCE_USE = {
+    "fit_calls_statsmodels": dict(
+        answers={
+            "c_fit_answer": '''
+import statsmodels.api as sm
+
+def fit_logistic(X, y):
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if X.ndim != 2 or X.shape[0] == 0 or not np.all(np.isfinite(X)) or y.shape != (X.shape[0],):
+        raise ValueError("fit_logistic: X must be a finite 2-D array with one row per entry of y")
+    if not np.all((y == 0) | (y == 1)):
+        raise ValueError("fit_logistic: y must hold only 0 and 1")
+    return np.asarray(sm.Logit(y, X).fit(disp=0, method="newton", tol=1e-12, maxiter=100).params)
+''',
+        },
+        lost={"c_fit_values": 2},
+        calls="statsmodels",
+    ),
+    "fit_calls_scipy_optimize": dict(
+        answers={
+            "c_fit_answer": '''
+from scipy import optimize
+
+def fit_logistic(X, y):
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if X.ndim != 2 or X.shape[0] == 0 or not np.all(np.isfinite(X)) or y.shape != (X.shape[0],):
+        raise ValueError("fit_logistic: X must be a finite 2-D array with one row per entry of y")
+    if not np.all((y == 0) | (y == 1)):
+        raise ValueError("fit_logistic: y must hold only 0 and 1")
+
+    def hessian(beta):
+        p = special.expit(X @ beta)
+        return -(X.T @ (X * (p * (1 - p))[:, None]))
+
+    return optimize.root(lambda b: gradient(b, X, y), np.zeros(X.shape[1]), jac=hessian, tol=1e-14).x
+''',
+        },
+        lost={"c_fit_values": 2},
+        calls="scipy.optimize",
+    ),
+    "loglik_calls_scipy_bernoulli": dict(
+        answers={
+            "a_loglik_answer": '''
+from scipy import stats
+
+def log_likelihood(beta, X, y):
+    eta = np.asarray(X, dtype=float) @ np.asarray(beta, dtype=float)
+    return float(np.sum(stats.bernoulli.logpmf(np.asarray(y), special.expit(eta))))
+''',
+        },
+        lost={"a_loglik_values": 1, "a_loglik_edges": 1, "b_gradient_derivative": 1},
+        calls="bernoulli_gen",
     ),
 }
