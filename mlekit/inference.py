@@ -911,8 +911,11 @@ def delta_method(result: MLEResult, g, grad=None, *, level: float = 0.95) -> Del
                 down2[i] -= 2 * h
                 grad_vec[i] = (3 * est - 4 * call(down) + call(down2)) / (2 * h)
     else:
-        gv = grad(dict(result.params)) if callable(grad) else grad
-        grad_vec = np.atleast_1d(np.asarray(gv, dtype=float)).ravel()
+        try:
+            gv = grad(dict(result.params)) if callable(grad) else grad
+            grad_vec = np.atleast_1d(np.asarray(gv, dtype=float)).ravel()
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{owner}: grad must be numbers (or a function returning them), got {grad!r} ({exc}).") from None
         if grad_vec.shape != (k,):
             raise ValueError(
                 f"{owner}: grad must have one entry per axis of result.cov ({', '.join(result.cov_names)}), "
@@ -1028,8 +1031,12 @@ def sandwich_covariance(family: Family, data, params) -> np.ndarray:
             f"{owner}: the observed information at {p} is not positive definite (eigenvalues {eig}); "
             "the point is not a strict local maximum."
         )
-    J_inv = np.linalg.inv(J)
-    cov = J_inv @ (scores.T @ scores) @ J_inv
+    with float_errors(owner, "the sandwich J^-1 B J^-1"):
+        J_inv = np.linalg.inv(J)
+        cov = J_inv @ (scores.T @ scores) @ J_inv
+        ok = bool(np.isfinite(cov).all())
+    if not ok:
+        raise ValueError(f"{owner}: the sandwich covariance at {p} overflows float64 (scores of extreme magnitude).")
     return 0.5 * (cov + cov.T)
 
 
