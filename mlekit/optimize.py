@@ -254,7 +254,7 @@ def _check_maximum(g, H, threshold: float = FINAL_DECREMENT) -> _MaxCheck:
     return _MaxCheck(ok, True, lam2, np.abs(z), reason)
 
 
-def _fd_hessian(score, x, g, d, owner):
+def _fd_hessian(score, x, d, owner):
     """Central differences of the score, with a step per coordinate from the point's own scale.
 
     Two step sizes are used and compared; where they disagree by more than 10% the
@@ -283,7 +283,7 @@ def _fd_hessian(score, x, g, d, owner):
 
 def _verify(hessian, score, x, g, d, owner, threshold):
     """The last check at ``x`` with the Hessian given, or by finite differences of the score."""
-    H = _eval_vec(hessian, x, d, owner, "hessian") if hessian is not None else _fd_hessian(score, x, g, d, owner)
+    H = _eval_vec(hessian, x, d, owner, "hessian") if hessian is not None else _fd_hessian(score, x, d, owner)
     if H is None:
         return _MaxCheck(False, False, math.nan, np.full(d, np.nan),
                          "its Hessian could not be resolved by finite differences of the score")
@@ -682,7 +682,7 @@ def scipy_minimize(
         kwargs["hess"] = lambda z: -_eval_vec(hessian, z, d, owner, "hessian")
 
     def gtol_at(z, gz):
-        H = _eval_vec(hessian, z, d, owner, "hessian") if hessian is not None else _fd_hessian(score, z, gz, d, owner)
+        H = _eval_vec(hessian, z, d, owner, "hessian") if hessian is not None else _fd_hessian(score, z, d, owner)
         with np.errstate(all="ignore"):
             curv = np.abs(np.diag(H)) if H is not None else np.full(d, np.nan)
             pos = curv[np.isfinite(curv) & (curv > 0)]
@@ -722,9 +722,8 @@ def scipy_minimize(
     ls = [_eval_l(loglik, z) for z in xs]
     gvecs = [_eval_vec(score, z, d, owner, "score") for z in xs]
     gs = [_norm(gv) for gv in gvecs]
-    with np.errstate(all="ignore"):
-        steps = [float(np.linalg.norm((b - a) / max(1.0, float(np.max(np.abs(a)))))) * max(1.0, float(np.max(np.abs(a))))
-                 for a, b in zip(xs[:-1], xs[1:])]
+    with np.errstate(all="ignore"):  # a run towards infinity may overflow the norm: inf, reported as such
+        steps = [float(np.linalg.norm(b - a)) for a, b in zip(xs[:-1], xs[1:])]
     tr = lambda conv, msg: _trace(xs, ls, gs, steps, conv, msg + ("" if conv else _runaway_note(xs, ls)), f"scipy:{method}")  # noqa: E731
     if chk is None:
         return tr(False, f"not converged: the log-likelihood or estimate is not finite (scipy {method}: {res.message})")
