@@ -110,7 +110,7 @@ class LogisticResult(InformationCriteria):
         Inverse observed information (the negative inverse Hessian of the
         log-likelihood, penalized when ``l2 > 0``), axes ``cov_names``; evaluated
         at the estimate, or at the iterate before the last Newton step when that
-        step was below 1e-8 standard errors (the two agree to ~1e-9 relative).
+        step was below ``1e-8 * sqrt(n)`` standard errors (the two agree to ~1e-8 relative).
         statsmodels: ``cov_params()``; R: ``vcov``.
     cov_names : tuple of str
         Names of the axes of ``cov`` (the keys of ``params``, in order).
@@ -294,7 +294,7 @@ def logistic_regression(
         convergence leaves the estimate within about ``tol`` standard errors of
         the maximum. The log-likelihood, gradient and covariance are those at the
         estimate (the covariance from the Hessian of the last step when that step
-        was below 1e-8 standard errors).
+        was below ``1e-8 * sqrt(n)`` standard errors, where the two agree to ~1e-8).
     max_iter : int, default 100
         Maximum number of Newton steps.
 
@@ -360,7 +360,6 @@ def logistic_regression(
     >>> fit.params["spontaneous"]  # doctest: +SKIP
     """
     X, columns = design_matrix(X, _OWNER)
-    check_magnitudes(X, _OWNER, columns)
     y = _check_y(y, X.shape[0])
     l2 = check_positive(l2, _OWNER, "l2", allow_zero=True)
     tol = check_positive(tol, _OWNER, "tol")
@@ -403,7 +402,7 @@ def _check_y(y, n: int) -> np.ndarray:
     return y
 
 
-def _check_start_information(H: np.ndarray, names: tuple, intercept: bool) -> None:
+def _check_start_information(H: np.ndarray, names: tuple, intercept: bool, XT: np.ndarray) -> None:
     """Refuse zero or constant columns and linearly dependent columns, from the first Hessian.
 
     At the start the weights are one constant ``w0``, so ``H = w0 X'X`` (plus the
@@ -411,6 +410,9 @@ def _check_start_information(H: np.ndarray, names: tuple, intercept: bool) -> No
     """
     G = np.diag(H).copy()
     for j in range(1 if intercept else 0, len(names)):
+        if not (np.isfinite(G[j]) and G[j] >= np.finfo(float).tiny):
+            # the column's squares overflow or underflow: find which, from the column itself
+            check_magnitudes(XT[j : j + 1].T, _OWNER, (names[j],))
         if G[j] == 0:
             raise ValueError(f"{_OWNER}: column {names[j]!r} is all zeros; its coefficient is not identified. Drop it.")
         if intercept:
@@ -565,7 +567,7 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
             if separation is not None:
                 break
         if it == 0:
-            _check_start_information(H, names, intercept)
+            _check_start_information(H, names, intercept, XT)
         try:
             H_chol = linalg.cho_factor(H, lower=False, check_finite=False)
             if not np.all(np.isfinite(H_chol[0])):
@@ -614,10 +616,12 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
         if small:
             # The last step was at most sqrt(tol) standard errors: quadratic convergence puts the
             # new point within about tol standard errors of the maximum. Record it. The
-            # covariance comes from the Hessian just factorized when that point is within 1e-8
-            # standard errors (the variances then agree to ~1e-9, saving one O(n p^2) Hessian),
-            # else from a fresh Hessian at the estimate.
-            if decrement <= 1e-8:
+            # covariance comes from the Hessian just factorized when the variances there agree with
+            # those at the estimate to ~1e-8 (the information per observation changes by O(1) per
+            # unit of beta, so a step of lambda standard errors, i.e. lambda / sqrt(n) in those
+            # units, moves it by ~lambda / sqrt(n) relative): lambda <= 1e-8 sqrt(n) saves one
+            # O(n p^2) Hessian (at n = 1e5 the last step is ~4e-7). Else a fresh Hessian.
+            if decrement <= 1e-8 * np.sqrt(n):
                 _residual(y, eta, e, work)
                 grad = XT @ work.rw[0]
             else:
