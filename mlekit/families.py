@@ -2330,14 +2330,18 @@ class CustomFamily(Family):
             h[i] = min(h[i], 0.5 * room)
         return h
 
+    def _user_numbers(self, fn, what, x, theta) -> np.ndarray:
+        """Call the user's ``score`` or ``hessian`` at ``theta``; its answer as a float array."""
+        p = dict(zip(self.param_names, (float(t) for t in theta)))
+        raw = self._call(fn, what, x, p)
+        try:
+            return np.asarray(raw, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.name}: {what} must return numbers, got {type(raw).__name__}.") from None
+
     def _user_grad(self, x, theta):
         """The user's score, summed over observations, as a (k,) array."""
-        p = dict(zip(self.param_names, (float(t) for t in theta)))
-        raw = self._call(self._user_score, "score", x, p)
-        try:
-            g = np.asarray(raw, dtype=float)
-        except (TypeError, ValueError):
-            raise ValueError(f"{self.name}: score must return numbers, got {type(raw).__name__}.") from None
+        g = self._user_numbers(self._user_score, "score", x, theta)
         k, n = len(self.params), x.size
         if g.shape == (n, k):
             return g.sum(axis=0)
@@ -2388,12 +2392,7 @@ class CustomFamily(Family):
         return self._fd_grad(x, theta)
 
     def _user_hess(self, x, theta):
-        p = dict(zip(self.param_names, (float(t) for t in theta)))
-        raw = self._call(self._user_hessian, "hessian", x, p)
-        try:
-            H = np.asarray(raw, dtype=float)
-        except (TypeError, ValueError):
-            raise ValueError(f"{self.name}: hessian must return numbers, got {type(raw).__name__}.") from None
+        H = self._user_numbers(self._user_hessian, "hessian", x, theta)
         k, n = len(self.params), x.size
         if H.shape == (n, k, k):
             H = H.sum(axis=0)

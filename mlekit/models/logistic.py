@@ -528,6 +528,15 @@ def _objective(XT, y, beta, l2, mask, eta, e, tmp):
     return ll, ll - pen
 
 
+def _cholesky(H: np.ndarray):
+    """``scipy.linalg.cho_factor(H)`` if ``H`` is numerically positive definite, else None."""
+    try:
+        c = linalg.cho_factor(H, lower=False, check_finite=False)
+    except linalg.LinAlgError:
+        return None
+    return c if np.all(np.isfinite(c[0])) else None
+
+
 def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticResult:
     p, n = XT.shape
     mask = np.ones(p)
@@ -568,12 +577,8 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
                 break
         if it == 0:
             _check_start_information(H, names, intercept, XT)
-        try:
-            H_chol = linalg.cho_factor(H, lower=False, check_finite=False)
-            if not np.all(np.isfinite(H_chol[0])):
-                raise linalg.LinAlgError("non-finite Cholesky factor")
-        except linalg.LinAlgError:
-            H_chol = None
+        H_chol = _cholesky(H)
+        if H_chol is None:
             if l2 == 0 and not checked:
                 checked = True
                 separation = _find_separation(XT.T, y, names)
@@ -628,12 +633,7 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
                 grad, H = _grad_hess(XT, y, eta, e, work, intercept)
                 if l2:
                     H[np.diag_indices(p)] += l2 * mask
-                try:
-                    H_chol = linalg.cho_factor(H, lower=False, check_finite=False)
-                    if not np.all(np.isfinite(H_chol[0])):
-                        raise linalg.LinAlgError("non-finite Cholesky factor")
-                except linalg.LinAlgError:
-                    H_chol = None
+                H_chol = _cholesky(H)
             if l2:
                 grad -= l2 * mask * beta
             iterates.append(beta.copy())
