@@ -45,18 +45,27 @@ others (``theta[k-1] = 1 - sum(theta[:k-1])``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
 
+from ._special import lgamma_ratio, nbinom_log_coef, nbinom_size_information, psi_diff, trigamma_diff
 from ._validation import (
+    BIG,
+    RESCALE,
+    SMALL,
     as_data,
+    as_rng,
+    float_errors,
+    inverse_pd,
     as_positive_int,
     as_scalar,
     check_finite,
     centred_moments,
     check_counts_fast,
+    count_table,
     dot as _dot,
     check_integers,
     check_positive,
@@ -175,12 +184,18 @@ class Family:
         check_finite(arr, self.name)
         return arr
 
-    def check_params(self, params: dict, *, interior: bool = False, where: str = "") -> dict:
+    def check_params(self, params: dict, *, interior: bool = False, where: str = "", moderate: bool = False) -> dict:
         """Validate a dict of parameter values against their domains.
 
         ``interior=True`` also refuses values on a closed boundary, where the
         log-likelihood is not differentiable (used by ``score`` and ``hessian``).
+        ``moderate=True`` (derivatives, information, starting values) also refuses a
+        positive parameter (a scale, rate, shape or mean on ``(0, inf)``) outside
+        ``[1e-150, 1e150]``, where its square, and so the information and the
+        variance, leave the range of float64.
         """
+        if not isinstance(params, dict):
+            raise ValueError(f"{self.name}: parameters must be given as a dict {{name: value}}, got {params!r}.")
         owner = f"{self.name}{'.' + where if where else ''}"
         expected = set(self.param_names)
         given = set(params)
@@ -214,6 +229,12 @@ class Family:
                         "the log-likelihood is not differentiable there."
                     )
                 raise ValueError(f"{owner}: {spec.name} must lie in {spec.describe()}, got {v!r}.")
+            if moderate and spec.size is None and spec.lower == 0 and spec.upper == np.inf and v != 0 and not (SMALL <= v <= BIG):
+                raise ValueError(
+                    f"{owner}: {spec.name} = {v:.3g} is beyond the magnitudes float64 can square "
+                    f"(a positive parameter must lie within [{SMALL:g}, {BIG:g}] here, or its information and "
+                    f"variance over- or underflow); {RESCALE}."
+                )
             out[spec.name] = v
         self._check_params_extra(out, owner)
         return out
@@ -230,29 +251,84 @@ class Family:
         """Constraints that involve several parameters (e.g. a probability vector's sum)."""
 
     # --------------------------------------------------------- public methods
+    def _impossible(self, x: np.ndarray, p: dict):
+        """Mask of the observations that have probability 0 under ``p`` (log-density -inf by
+        right: a probability at a closed edge, a support that depends on the parameters), or
+        None when there are none. Any other -inf is an overflow and is reported as one.
+        A family defined outside mlekit may have zeros this base class cannot know about:
+        its -inf values are taken as meant."""
+        return None if type(self).__module__ == __name__ else np.ones(x.shape, dtype=bool)
+
     def logpdf(self, x, **params) -> np.ndarray:
         """Per-observation log-density (log-probability for discrete families)."""
         arr = self.check_data(x)
         p = self.check_params(params, where="logpdf")
-        return self._logpdf(arr, p)
+        return self._logdensity(arr, p, "logpdf")
 
     def loglik(self, x, **params) -> float:
         r"""Log-likelihood :math:`\ell(\theta) = \sum_i \log f(x_i;\theta)`."""
         arr = self.check_data(x)
         p = self.check_params(params, where="loglik")
-        return float(self._loglik(arr, p))
+        return self._loglik_checked(arr, p, "loglik")
 
     def score(self, x, **params) -> np.ndarray:
         """Gradient of the log-likelihood with respect to ``coord_names``."""
         arr = self.check_data(x)
-        p = self.check_params(params, interior=True, where="score")
-        return np.asarray(self._score(arr, p), dtype=float).reshape(self.n_free)
+        p = self.check_params(params, interior=True, where="score", moderate=True)
+        return self._derivative(arr, p, "score")
 
     def hessian(self, x, **params) -> np.ndarray:
         """Matrix of second derivatives of the log-likelihood (``coord_names`` axes)."""
         arr = self.check_data(x)
-        p = self.check_params(params, interior=True, where="hessian")
-        return np.asarray(self._hessian(arr, p), dtype=float).reshape(self.n_free, self.n_free)
+        p = self.check_params(params, interior=True, where="hessian", moderate=True)
+        return self._derivative(arr, p, "hessian")
+
+    # Checked evaluation for validated data and parameters: what the public methods
+    # return, and what the rest of mlekit calls on data it has already checked (the data
+    # are validated once, at the public door; these never read them again).
+    def _logdensity(self, arr: np.ndarray, p: dict, where: str) -> np.ndarray:
+        owner = f"{self.name}.{where}"
+        with float_errors(owner, "the log-density"):
+            out = np.asarray(self._logpdf(arr, p), dtype=float)
+            bad = np.isnan(out) | (out == np.inf)
+            ninf = out == -np.inf
+            if ninf.any():
+                zero = self._impossible(arr, p)
+                bad |= ninf if zero is None else ninf & ~zero
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"{owner}: the log-density at data index {i} (value {arr[i].item()!r}) with {p!r} is {out[i]}, "
+                f"beyond the range of float64 (the value is too far out for these parameters); {RESCALE}."
+            )
+        return out
+
+    def _loglik_checked(self, arr: np.ndarray, p: dict, where: str) -> float:
+        owner = f"{self.name}.{where}"
+        with float_errors(owner, "the log-likelihood"):
+            v = float(self._loglik(arr, p))
+        if v == -np.inf:
+            zero = self._impossible(arr, p)
+            if zero is not None and zero.any():
+                return v  # an observation impossible under p: the likelihood is 0
+        if not math.isfinite(v):
+            # tell where: the first observation whose log-density is not finite, if any
+            self._logdensity(arr, p, where)
+            raise ValueError(
+                f"{owner}: the log-likelihood with {p!r} is {v}: a sum beyond the range of float64; {RESCALE}."
+            )
+        return v
+
+    def _derivative(self, arr: np.ndarray, p: dict, what: str) -> np.ndarray:
+        owner = f"{self.name}.{what}"
+        k = self.n_free
+        with float_errors(owner, f"the {what}"):
+            fn = self._score if what == "score" else self._hessian
+            out = np.asarray(fn(arr, p), dtype=float).reshape((k,) if what == "score" else (k, k))
+            ok = bool(np.isfinite(out).all())
+        if not ok:
+            raise ValueError(f"{owner}: the {what} at {p!r} is not finite in float64 ({out}); {RESCALE}.")
+        return out
 
     def observed_information(self, x, **params) -> np.ndarray:
         """Observed information, the negative Hessian of the log-likelihood."""
@@ -264,15 +340,33 @@ class Family:
         :math:`I(\theta) = -\mathbb{E}[\partial^2 \log f(X;\theta)]`; for ``n``
         independent observations it is ``n * fisher_information(...)``.
         """
-        p = self.check_params(params, interior=True, where="fisher_information")
-        return np.asarray(self._fisher(p), dtype=float).reshape(self.n_free, self.n_free)
+        p = self.check_params(params, interior=True, where="fisher_information", moderate=True)
+        return self._fisher_checked(p, "fisher_information")
+
+    def _fisher_checked(self, p: dict, where: str) -> np.ndarray:
+        owner = f"{self.name}.{where}"
+        k = self.n_free
+        with float_errors(owner, "the Fisher information"):
+            out = np.asarray(self._fisher(p), dtype=float).reshape(k, k)
+            # every diagonal entry of an information is > 0; 0 or a subnormal is an underflow
+            ok = bool(np.isfinite(out).all() and np.all(np.diag(out) >= np.finfo(float).tiny))
+        if not ok:
+            raise ValueError(
+                f"{owner}: the information at {p!r} leaves the range of float64 ({out}); {RESCALE}."
+            )
+        return out
 
     def mle(self, x) -> dict:
         """The maximum-likelihood estimate in closed form, as ``{name: value}``."""
         if not self.has_closed_form:
             raise ValueError(f"{self.name}: no closed-form MLE; use mlekit.fit(...) for a numerical fit.")
         arr = self.check_data(x)
-        return self._mle(arr)
+        with float_errors(f"{self.name}.mle", "the estimate"):
+            out = self._mle(arr)
+            ok = all(np.all(np.isfinite(v)) for v in out.values())
+        if not ok:
+            raise ValueError(f"{self.name}.mle: the estimate {out!r} is not finite in float64; {RESCALE}.")
+        return out
 
     def sample(self, *args, rng=None, **params) -> np.ndarray:
         """``sample(size, *, rng=None, **params)``: draw ``size`` independent observations.
@@ -293,7 +387,13 @@ class Family:
             raise ValueError(f"{owner}: missing the sample size, e.g. {self.name}().sample(100, ...).")
         size = as_positive_int(size, owner, "size")
         p = self.check_params(params, where="sample")
-        return self._sample(np.random.default_rng(rng), size, p)
+        gen = as_rng(rng, owner)
+        with float_errors(owner, "sampling"):
+            out = self._sample(gen, size, p)
+            ok = not (np.issubdtype(np.asarray(out).dtype, np.floating) and not np.isfinite(out).all())
+        if not ok:
+            raise ValueError(f"{owner}: the draws at {p!r} are not finite in float64; choose parameters of moderate size.")
+        return out
 
     def boundary(self, **params) -> tuple[str, ...]:
         """Names of the parameters that sit on a closed boundary of their domain."""
@@ -310,11 +410,24 @@ class Family:
     # ----------------------------------------------------- coordinates helpers
     def to_vector(self, params: dict) -> np.ndarray:
         """Free coordinates of a parameter dict (the point where ``score`` lives)."""
-        return np.array([float(params[name]) for name in self.coord_names])
+        p = self.check_params(params, where="to_vector")
+        return self._to_vector(p)
+
+    def _to_vector(self, p: dict) -> np.ndarray:
+        return np.array([float(p[name]) for name in self.coord_names])
 
     def from_vector(self, vec) -> dict:
         """Inverse of :meth:`to_vector`."""
-        return {name: float(v) for name, v in zip(self.coord_names, np.asarray(vec, dtype=float))}
+        owner = f"{self.name}.from_vector"
+        try:
+            arr = np.asarray(vec, dtype=float).reshape(-1)
+        except (TypeError, ValueError):
+            arr = None
+        if arr is None or arr.size != self.n_free or np.ndim(vec) > 1:
+            raise ValueError(
+                f"{owner}: vec must be {self.n_free} number(s), one per coordinate {', '.join(self.coord_names)}, got {vec!r}."
+            )
+        return {name: float(v) for name, v in zip(self.coord_names, arr)}
 
     def inverse_information(self, n: int, **params) -> tuple[np.ndarray, tuple[str, ...]]:
         """Asymptotic covariance of the MLE from ``n`` observations, and its axis names.
@@ -325,8 +438,28 @@ class Family:
         (``report_names``), which for ``Categorical`` include the last
         probability.
         """
-        p = self.check_params(params, where="inverse_information")
-        return np.asarray(self._inverse_fisher(p), dtype=float) / n, self.report_names
+        owner = f"{self.name}.inverse_information"
+        n = as_positive_int(n, owner, "n (the number of observations)")
+        p = self.check_params(params, where="inverse_information", moderate=True)
+        return self._inverse_information(n, p, "inverse_information"), self.report_names
+
+    def _inverse_information(self, n: int, p: dict, where: str) -> np.ndarray:
+        owner = f"{self.name}.{where}"
+        interior = {s.name for s in self.params if s.contains(p[s.name], interior=True)}
+        with float_errors(owner, "the inverse information"):
+            try:
+                cov = np.asarray(self._inverse_fisher(p), dtype=float) / n
+            except np.linalg.LinAlgError:
+                cov = None
+            ok = cov is not None and bool(np.isfinite(cov).all())
+            if ok and len(interior) == len(self.params):
+                # at an interior point every variance is > 0: 0 or a subnormal is an underflow
+                ok = bool(np.all(np.diag(cov) >= np.finfo(float).tiny))
+        if not ok:
+            raise ValueError(
+                f"{owner}: the inverse information at {p!r} is singular or leaves the range of float64; {RESCALE}."
+            )
+        return cov
 
     @property
     def report_names(self) -> tuple[str, ...]:
@@ -338,7 +471,7 @@ class Family:
         return float(np.sum(self._logpdf(x, p)))
 
     def _inverse_fisher(self, p: dict) -> np.ndarray:
-        return np.linalg.inv(np.atleast_2d(self._fisher(p)))
+        return inverse_pd(np.atleast_2d(self._fisher(p)))
 
     def _logpdf(self, x, p):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -366,6 +499,20 @@ class Family:
     def _diagnose(self, params: dict) -> str:
         """A hint appended to the message of a numerical fit that did not converge."""
         return ""
+
+    def _check_mle_exists(self, x) -> None:
+        """Raise ``ValueError`` when the data admit no finite MLE (every fitting method asks;
+        a numerical optimizer would otherwise walk off towards the supremum at infinity,
+        where the likelihood is flat enough to look converged)."""
+
+    def _no_mle_equal(self, x, how: str) -> None:
+        """The common case: all observations equal (or one), and the likelihood grows ``how``."""
+        if not x.max() > x.min():
+            where = "all observations are equal" if x.size > 1 else "there is a single observation"
+            raise ValueError(
+                f"{self.name}: the MLE does not exist because {where} (value {x[0].item()!r}): the likelihood "
+                f"grows without bound {how}."
+            )
 
     def _start(self, x) -> dict:
         """Starting values for a numerical fit (method of moments or similar)."""
@@ -409,8 +556,7 @@ class Family:
 
     def _closed_form_cov(self, x, params):
         """Covariance of a closed-form estimate: ``(cov, names, information)``."""
-        cov, names = self.inverse_information(x.size, **params)
-        return cov, names, "expected"
+        return self._inverse_information(x.size, params, "fit"), self.report_names, "expected"
 
     def _exact_conf_int(self, params: dict, n: int, level: float) -> dict | None:
         """Exact intervals for families where Wald intervals do not apply, else ``None``.
@@ -442,20 +588,23 @@ class Bernoulli(Family):
             return arr.astype(np.int8)
         return check_integers(arr, self.name, lower=0, upper=1, what="0/1 outcomes")
 
+    def _impossible(self, x, p):
+        return (x == 1) & (p["p"] == 0) | (x == 0) & (p["p"] == 1)
+
     def _logpdf(self, x, p):
         # xlogy/xlog1py give 0*log(0) = 0 without a warning, so p = 0 or 1 works.
         return special.xlogy(x, p["p"]) + special.xlog1py(1 - x, -p["p"])
 
     def _loglik(self, x, p):
-        s, n = float(np.sum(x)), x.size
+        s, n = float(np.sum(x, dtype=float)), x.size
         return special.xlogy(s, p["p"]) + special.xlog1py(n - s, -p["p"])
 
     def _score(self, x, p):
-        s, n, q = float(np.sum(x)), x.size, p["p"]
+        s, n, q = float(np.sum(x, dtype=float)), x.size, p["p"]
         return s / q - (n - s) / (1 - q)
 
     def _hessian(self, x, p):
-        s, n, q = float(np.sum(x)), x.size, p["p"]
+        s, n, q = float(np.sum(x, dtype=float)), x.size, p["p"]
         return -s / q**2 - (n - s) / (1 - q) ** 2
 
     def _fisher(self, p):
@@ -465,11 +614,16 @@ class Bernoulli(Family):
         return np.array([[p["p"] * (1 - p["p"])]])
 
     def _mle(self, x):
-        return {"p": float(np.sum(x)) / x.size}
+        return {"p": float(np.sum(x, dtype=float)) / x.size}
 
     def _closed_form_fit(self, arr):
         x, _ = check_counts_fast(arr, self.name, upper=1, what="0/1 outcomes")
-        s, n = float(np.count_nonzero(x)) if x.dtype == np.uint8 else float(np.sum(x)), x.size
+        # the values are checked 0/1: an integer sum cannot overflow (and needs no float conversion)
+        if x.dtype == np.uint8:
+            s = float(np.count_nonzero(x))
+        else:
+            s = float(np.sum(x)) if x.dtype.kind in "iu" else float(np.sum(x, dtype=float))
+        n = x.size
         params = {"p": s / n}
         return x, params, float(special.xlogy(s, params["p"]) + special.xlog1py(n - s, -params["p"]))
 
@@ -505,17 +659,20 @@ class Binomial(Family):
     def _check_support(self, arr):
         return check_integers(arr, self.name, lower=0, upper=self.n, what=f"success counts out of n={self.n}")
 
+    def _impossible(self, x, p):
+        return (x > 0) & (p["p"] == 0) | (x < self.n) & (p["p"] == 1)
+
     def _logpdf(self, x, p):
         m = self.n
         logc = special.gammaln(m + 1) - special.gammaln(x + 1) - special.gammaln(m - x + 1)
         return logc + special.xlogy(x, p["p"]) + special.xlog1py(m - x, -p["p"])
 
     def _score(self, x, p):
-        s, t, q = float(np.sum(x)), x.size * self.n, p["p"]
+        s, t, q = float(np.sum(x, dtype=float)), x.size * self.n, p["p"]
         return s / q - (t - s) / (1 - q)
 
     def _hessian(self, x, p):
-        s, t, q = float(np.sum(x)), x.size * self.n, p["p"]
+        s, t, q = float(np.sum(x, dtype=float)), x.size * self.n, p["p"]
         return -s / q**2 - (t - s) / (1 - q) ** 2
 
     def _fisher(self, p):
@@ -525,7 +682,7 @@ class Binomial(Family):
         return np.array([[p["p"] * (1 - p["p"]) / self.n]])
 
     def _mle(self, x):
-        return {"p": float(np.sum(x)) / (x.size * self.n)}
+        return {"p": float(np.sum(x, dtype=float)) / (x.size * self.n)}
 
     def _sample(self, rng, size, p):
         return rng.binomial(self.n, p["p"], size=size)
@@ -578,11 +735,12 @@ class Categorical(Family):
     def report_names(self):
         return tuple(f"theta[{j}]" for j in range(self.k))
 
-    def to_vector(self, params):
-        return np.asarray(params["theta"], dtype=float)[: self.k - 1].copy()
+    def _to_vector(self, p):
+        return np.asarray(p["theta"], dtype=float)[: self.k - 1].copy()
 
     def from_vector(self, vec):
-        vec = np.asarray(vec, dtype=float)
+        vec = super().from_vector(vec)  # checks the length
+        vec = np.array(list(vec.values()))
         return {"theta": np.append(vec, 1.0 - vec.sum())}
 
     def _check_support(self, arr):
@@ -599,6 +757,9 @@ class Categorical(Family):
 
     def _counts(self, x):
         return np.bincount(x.astype(np.intp, copy=False), minlength=self.k).astype(float)
+
+    def _impossible(self, x, p):
+        return p["theta"][x.astype(np.intp, copy=False)] == 0
 
     def _logpdf(self, x, p):
         with np.errstate(divide="ignore"):  # log(0) = -inf is the right answer here
@@ -652,14 +813,17 @@ class Poisson(Family):
     def _check_support(self, arr):
         return check_integers(arr, self.name, lower=0, what="counts")
 
+    def _impossible(self, x, p):
+        return (x > 0) & (p["lam"] == 0)
+
     def _logpdf(self, x, p):
         return special.xlogy(x, p["lam"]) - p["lam"] - special.gammaln(x + 1.0)
 
     def _score(self, x, p):
-        return float(np.sum(x)) / p["lam"] - x.size
+        return float(np.sum(x, dtype=float)) / p["lam"] - x.size
 
     def _hessian(self, x, p):
-        return -float(np.sum(x)) / p["lam"] ** 2
+        return -float(np.sum(x, dtype=float)) / p["lam"] ** 2
 
     def _fisher(self, p):
         return 1.0 / p["lam"]
@@ -668,15 +832,15 @@ class Poisson(Family):
         return np.array([[p["lam"]]])
 
     def _mle(self, x):
-        return {"lam": float(np.sum(x)) / x.size}
+        return {"lam": float(np.sum(x, dtype=float)) / x.size}
 
     def _closed_form_fit(self, arr):
-        # One pass checks the counts, one np.bincount gives every statistic:
+        # One read of the data checks the counts and tabulates them (count_table);
         # sum(x) and sum(log x!) come from the frequency table.
-        x, mx = check_counts_fast(arr, self.name, what="counts")
+        x, table, mx = count_table(arr, self.name, what="counts")
         n = x.size
-        if mx <= max(4 * n, 1 << 16):
-            c = np.bincount(x if np.issubdtype(x.dtype, np.integer) else x.astype(np.intp), minlength=1).astype(float)
+        if table is not None:
+            c = table.astype(float)
             k = np.arange(c.size, dtype=float)
             s, logfact = _dot(c, k), _dot(c, special.gammaln(k + 1.0))
         else:
@@ -815,10 +979,11 @@ class Normal(Family):
         n = x.size
         s2 = ss / n
         if not s2 > 0:
+            _no_spread_or_underflow(self.name, x, "sigma2")
             where = "all observations are equal" if n > 1 else "there is a single observation"
             raise ValueError(
                 f"{self.name}: the MLE of sigma2 does not exist because {where} "
-                f"(value {x[0]!r}){' and equal to the fixed mu' if self.fixed_mu is not None else ''}: "
+                f"(value {x[0].item()!r}){' and equal to the fixed mu' if self.fixed_mu is not None else ''}: "
                 "the likelihood grows without bound as sigma2 -> 0."
             )
         out["sigma2"] = s2
@@ -833,10 +998,11 @@ class Normal(Family):
         if self.fixed_sigma2 is None:
             s2 = _sum_sq_dev(x, mu) / n
             if not s2 > 0:
+                _no_spread_or_underflow(self.name, x, "sigma2")
                 where = "all observations are equal" if n > 1 else "there is a single observation"
                 raise ValueError(
                     f"{self.name}: the MLE of sigma2 does not exist because {where} "
-                    f"(value {x[0]!r}){' and equal to the fixed mu' if self.fixed_mu is not None else ''}: "
+                    f"(value {x[0].item()!r}){' and equal to the fixed mu' if self.fixed_mu is not None else ''}: "
                     "the likelihood grows without bound as sigma2 -> 0."
                 )
             out["sigma2"] = s2
@@ -845,6 +1011,17 @@ class Normal(Family):
     def _sample(self, rng, size, p):
         mu, s2 = self._full(p)
         return rng.normal(mu, np.sqrt(s2), size=size)
+
+
+def _no_spread_or_underflow(owner: str, x: np.ndarray, what: str) -> None:
+    """Raise the right ValueError when a variance came out 0 although the data differ:
+    their deviations are too small for float64 to square (e.g. data at 1e-300), which is
+    not the same as "all observations are equal"."""
+    if x.size > 1 and x.max() > x.min():
+        raise ValueError(
+            f"{owner}: the data differ (from {x.min()!r} to {x.max()!r}) but their squared deviations underflow "
+            f"float64, so {what} cannot be represented; {RESCALE}."
+        )
 
 
 def _sum_sq_dev(x: np.ndarray, mu: float) -> float:
@@ -889,10 +1066,10 @@ class Exponential(Family):
         return np.log(p["rate"]) - p["rate"] * x
 
     def _loglik(self, x, p):
-        return x.size * np.log(p["rate"]) - p["rate"] * float(np.sum(x))
+        return x.size * np.log(p["rate"]) - p["rate"] * float(np.sum(x, dtype=float))
 
     def _score(self, x, p):
-        return x.size / p["rate"] - float(np.sum(x))
+        return x.size / p["rate"] - float(np.sum(x, dtype=float))
 
     def _hessian(self, x, p):
         return -x.size / p["rate"] ** 2
@@ -904,7 +1081,7 @@ class Exponential(Family):
         return np.array([[p["rate"] ** 2]])
 
     def _mle(self, x):
-        total = float(np.sum(x))
+        total = float(np.sum(x, dtype=float))
         if total <= 0:
             raise ValueError(
                 f"{self.name}: the MLE of rate does not exist because every observation is 0: "
@@ -1077,6 +1254,18 @@ class Gamma(_FromSufficientStats):
         a, b = p["shape"], p["rate"]
         return np.array([[_trigamma(a), -1 / b], [-1 / b, a / b**2]])
 
+    def _inverse_fisher(self, p):
+        # cov = [[a/b^2, 1/b], [1/b, psi1(a)]] / det with det = (a psi1(a) - 1)/b^2; for large
+        # shapes a psi1(a) -> 1 and the determinant is all cancellation (the two parameters are
+        # almost perfectly correlated): a psi1(a) - 1 from its series there
+        a, b = p["shape"], p["rate"]
+        if a >= 20:
+            i2 = 1.0 / (a * a)
+            g = (0.5 + (1.0 / a) * (1 / 6 - i2 * (1 / 30 - i2 * (1 / 42 - i2 / 30)))) / a
+        else:
+            g = a * _trigamma(a) - 1.0
+        return np.array([[a / g, b / g], [b / g, b * b * _trigamma(a) / g]])
+
     def _start(self, x):
         xs = _sub(x)
         m, v = _mean_var(xs)
@@ -1091,15 +1280,15 @@ class Gamma(_FromSufficientStats):
             s = self._stats(x)
         return x, self._fit_auto(x, s)
 
+    def _check_mle_exists(self, x):
+        self._no_mle_equal(x, "as shape -> infinity")
+
     def _fit_auto(self, x, s=None):
         s = n, S, L = self._stats(x) if s is None else s
         m = S / n
         c = np.log(m) - L / n
-        if not c > 1e-15 * max(1.0, abs(np.log(m))):
-            raise ValueError(
-                f"{self.name}: the MLE does not exist because all observations are equal (value {x[0]!r}): "
-                "the likelihood grows without bound as shape -> infinity."
-            )
+        if not c > 1e-15 * max(1.0, abs(np.log(m))):  # equal, or equal to 15 digits
+            self._no_mle_equal(x[:1], "as shape -> infinity")
         a0 = (3 - c + np.sqrt((c - 3) ** 2 + 24 * c)) / (12 * c)  # Minka (2002)
         lp = lambda a: float(self._ll(s, {"shape": a, "rate": a / m}))  # noqa: E731
         d1 = lambda a: n * (_log_minus_digamma(a) - c)  # noqa: E731
@@ -1193,6 +1382,9 @@ class Weibull(Family):
         k = np.pi / (np.sqrt(6) * sd) if sd > 0 else 1.0
         return {"shape": k, "scale": float(np.exp(np.mean(u) + _EULER / k))}
 
+    def _check_mle_exists(self, x):
+        self._no_mle_equal(x, "as shape -> infinity")
+
     def _fit_auto(self, x):
         n = x.size
         u = np.log(x)
@@ -1200,10 +1392,7 @@ class Weibull(Family):
         v = u - ubar
         vmax, vmin = float(v.max()), float(v.min())
         if not vmax > vmin:
-            raise ValueError(
-                f"{self.name}: the MLE does not exist because all observations are equal (value {x[0]!r}): "
-                "the likelihood grows without bound as shape -> infinity."
-            )
+            self._no_mle_equal(x, "as shape -> infinity")
         v2 = v * v
         cache = {}
 
@@ -1340,7 +1529,11 @@ class Beta(_FromSufficientStats):
             s = self._stats(x)
         return x, self._fit_auto(x, s)
 
+    def _check_mle_exists(self, x):
+        self._no_mle_equal(x, "as shape1 and shape2 -> infinity with their ratio fixed (a spike at that value)")
+
     def _fit_auto(self, x, s=None):
+        self._check_mle_exists(x)
         s = self._stats(x) if s is None else s
         obj = (lambda p: float(self._ll(s, p)), lambda p: self._sc(s, p), lambda p: self._hs(s, p))
         return None, None, obj  # generic Newton in log coordinates on the O(1) objective
@@ -1391,34 +1584,38 @@ class NegativeBinomial(_FromSufficientStats):
         k, c = np.unique(x, return_counts=True)
         return k.astype(float), c.astype(float)
 
+    # The log-likelihood, score and Hessian are written so that no two large numbers are
+    # subtracted: log C(k + r - 1, k) as one difference of log-gammas (mlekit._special),
+    # r log(r / (r + mu)) as -r log1p(mu / r), and so on. Written the textbook way, a count
+    # of 1e12 makes two log-gammas near 2.6e13 cancel, and the log-likelihood moves in
+    # steps of 1/256 (issue 13, W7).
     @staticmethod
     def _ll(t, p):
-        k, c, n, S, logfact = t
+        k, c, n, S, _ = t
         r, mu = p["size"], p["mu"]
         return (
-            _dot(c, special.gammaln(k + r)) - n * special.gammaln(r) - logfact
-            + n * r * np.log(r / (r + mu)) + special.xlogy(S, mu) - S * np.log(r + mu)
+            _dot(c, nbinom_log_coef(k, r)) - n * r * np.log1p(mu / r) - (S * np.log1p(r / mu) if S else 0.0)
         )
 
     @staticmethod
     def _sc(t, p):
         k, c, n, S, _ = t
         r, mu = p["size"], p["mu"]
-        sr = _dot(c, special.digamma(k + r)) - n * special.digamma(r) + n * np.log(r / (r + mu)) + n - (S + n * r) / (r + mu)
-        return np.array([sr, S / mu - (S + n * r) / (r + mu)])
+        sr = _dot(c, psi_diff(k + r, r)) - n * np.log1p(mu / r) + (n * mu - S) / (r + mu)
+        return np.array([sr, r * (S - n * mu) / (mu * (r + mu))])
 
     @staticmethod
     def _hs(t, p):
         k, c, n, S, _ = t
         r, mu = p["size"], p["mu"]
-        h_rr = _dot(c, _trigamma(k + r)) - n * _trigamma(r) + n / r - n / (r + mu) - (n * mu - S) / (r + mu) ** 2
+        h_rr = _dot(c, trigamma_diff(k + r, r)) + n * mu / (r * (r + mu)) - (n * mu - S) / (r + mu) ** 2
         h_rm = (S - n * mu) / (r + mu) ** 2
         h_mm = -S / mu**2 + (S + n * r) / (r + mu) ** 2
         return np.array([[h_rr, h_rm], [h_rm, h_mm]])
 
     def _stats(self, x, mx=None):
         k, c = self._table(x, mx)
-        return k, c, float(x.size), _dot(c, k), _dot(c, special.gammaln(k + 1))
+        return k, c, float(x.size), _dot(c, k), None
 
     def _objective(self, x):
         t = self._stats(x)
@@ -1426,21 +1623,16 @@ class NegativeBinomial(_FromSufficientStats):
 
     def _logpdf(self, x, p):
         r, mu = p["size"], p["mu"]
-        return (
-            special.gammaln(x + r) - special.gammaln(r) - special.gammaln(x + 1.0)
-            + r * np.log(r / (r + mu)) + special.xlogy(x, mu / (r + mu))
-        )
+        xf = x.astype(float, copy=False)
+        return nbinom_log_coef(xf, r) - r * np.log1p(mu / r) - xf * np.log1p(r / mu)
 
     def _fisher(self, p):
-        from scipy import stats
-
+        # I_rr by a bounded, cancellation-free method (the variance of the score; see
+        # mlekit._special.nbinom_size_information): the sum over the support used before
+        # took minutes and 215 GiB at mu = 1e6, size = 1e-3, and lost every digit near
+        # the Poisson limit.
         r, mu = p["size"], p["mu"]
-        q = r / (r + mu)
-        top = int(stats.nbinom.isf(1e-17, r, q)) + 10
-        k = np.arange(top + 1, dtype=float)
-        e = _dot(stats.nbinom.pmf(k, r, q), _trigamma(k + r))
-        i_rr = _trigamma(r) - e - mu / (r * (r + mu))
-        return np.array([[i_rr, 0.0], [0.0, r / (mu * (r + mu))]])
+        return np.array([[nbinom_size_information(r, mu), 0.0], [0.0, 1.0 / (mu * (1.0 + mu / r))]])
 
     def _start(self, x):
         xs = _sub(x).astype(float)
@@ -1453,20 +1645,35 @@ class NegativeBinomial(_FromSufficientStats):
         k, c, n, S, _ = t
         m = S / n
         var = _dot(c, (k - m) ** 2) / n
+        self._not_overdispersed(m, var)
+        lp = lambda r: float(self._ll(t, {"size": r, "mu": m}))  # noqa: E731
+        d1 = lambda r: _dot(c, psi_diff(k + r, r)) - n * np.log1p(m / r)  # noqa: E731
+        d2 = lambda r: _dot(c, trigamma_diff(k + r, r)) + n * m / (r * (r + m))  # noqa: E731
+        tr = _profile_newton_log(lp, d1, d2, m * m / (var - m))
+        rs = np.exp(tr.iterates[:, 0])
+        tr = _with_iterates(tr, np.column_stack([rs, np.full(rs.size, m)]))
+        obj = (lambda p: float(self._ll(t, p)), lambda p: self._sc(t, p), lambda p: self._hs(t, p))
+        return {"size": float(rs[-1]), "mu": m}, tr, obj
+
+    def _not_overdispersed(self, m: float, var: float) -> None:
         if not var > m:
             raise ValueError(
                 f"{self.name}: the MLE of size does not exist because the data are not overdispersed "
                 f"(variance {var:.6g} <= mean {m:.6g}): the likelihood increases towards the Poisson limit "
                 "size -> infinity; fit mlekit.Poisson() instead."
             )
-        lp = lambda r: float(self._ll(t, {"size": r, "mu": m}))  # noqa: E731
-        d1 = lambda r: _dot(c, special.digamma(k + r)) - n * special.digamma(r) + n * np.log(r / (r + m))  # noqa: E731
-        d2 = lambda r: _dot(c, _trigamma(k + r)) - n * _trigamma(r) + n * m / (r * (r + m))  # noqa: E731
-        tr = _profile_newton_log(lp, d1, d2, m * m / (var - m))
-        rs = np.exp(tr.iterates[:, 0])
-        tr = _with_iterates(tr, np.column_stack([rs, np.full(rs.size, m)]))
-        obj = (lambda p: float(self._ll(t, p)), lambda p: self._sc(t, p), lambda p: self._hs(t, p))
-        return {"size": float(rs[-1]), "mu": m}, tr, obj
+
+    def _check_mle_exists(self, x):
+        xf = x.astype(float, copy=False)
+        self._not_overdispersed(*_mean_var(xf))
+
+    def _diagnose(self, params):
+        if params.get("size", 0) > 1e6 * max(params.get("mu", 1.0), 1.0):
+            return (
+                "; size is growing without bound: the data are not overdispersed (variance <= mean), so the "
+                "likelihood increases towards the Poisson limit; fit mlekit.Poisson() instead"
+            )
+        return ""
 
     def _sample(self, rng, size, p):
         r, mu = p["size"], p["mu"]
@@ -1474,6 +1681,12 @@ class NegativeBinomial(_FromSufficientStats):
 
 
 # ----------------------------------------------------------------- StudentT
+# I_vv(v) = t^4 (3.5 - 13 t + 39.5 t^2 - ...), t = 1/v: the expansion of
+# psi1(v/2)/4 - psi1((v+1)/2)/4 - (v+5)/(2v(v+1)(v+3)), exact coefficients
+_T_INFO_VV = (3.5, -13.0, 39.5, -119.0, 363.5, -1101.0, 3279.5, -9763.0, 29523.5, -89609.0, 265719.5,
+              -778047.0, 2391483.5, -7639237.0, 21523359.5)
+
+
 class StudentT(Family):
     r"""StudentT(mu, sigma, df): heavy-tailed location-scale family.
 
@@ -1514,16 +1727,21 @@ class StudentT(Family):
         check_finite(arr, self.name)
         return arr
 
+    @staticmethod
+    def _const(s, v):
+        # log Gamma((v+1)/2) - log Gamma(v/2) as one difference (lgamma_ratio): for df = 1e20
+        # the two log-gammas are near 2e21 and their difference rounded to the nearest 2e5
+        return float(lgamma_ratio(np.array([v / 2]), 0.5)[0]) - 0.5 * np.log(v * np.pi) - np.log(s)
+
     def _logpdf(self, x, p):
         mu, s, v = p["mu"], p["sigma"], p["df"]
         z2 = ((x - mu) / s) ** 2
-        c = special.gammaln((v + 1) / 2) - special.gammaln(v / 2) - 0.5 * np.log(v * np.pi) - np.log(s)
-        return c - (v + 1) / 2 * np.log1p(z2 / v)
+        return self._const(s, v) - (v + 1) / 2 * np.log1p(z2 / v)
 
     def _loglik(self, x, p):
         mu, s, v = p["mu"], p["sigma"], p["df"]
         r = x - mu
-        c = special.gammaln((v + 1) / 2) - special.gammaln(v / 2) - 0.5 * np.log(v * np.pi) - np.log(s)
+        c = self._const(s, v)
         return x.size * c - (v + 1) / 2 * float(np.sum(np.log1p((r * r) / (v * s * s))))
 
     def _pieces(self, x, p):
@@ -1540,7 +1758,7 @@ class StudentT(Family):
         s_mu = (v + 1) * float(np.sum(r / D))
         s_s = -n / s + (v + 1) / s * float(np.sum(q))
         s_v = 0.5 * (
-            n * (special.digamma((v + 1) / 2) - special.digamma(v / 2) - 1 / v)
+            n * (float(psi_diff(np.array([(v + 1) / 2]), v / 2)[0]) - 1 / v)
             - float(np.sum(np.log1p(r2 / (s * s * v)))) + (v + 1) / v * float(np.sum(q))
         )
         return np.array([s_mu, s_s, s_v])
@@ -1564,7 +1782,7 @@ class StudentT(Family):
         h_ss = n / s2 - (v + 1) / s2 * (S_r2D + 2 * s2 * v * S_r2D2)
         h_sv = (S_r4D2 - s2 * S_r2D2) / s
         h_vv = 0.5 * (
-            n * (0.5 * _trigamma((v + 1) / 2) - 0.5 * _trigamma(v / 2) + 1 / v**2 + 1 / v)
+            n * (0.5 * float(trigamma_diff(np.array([(v + 1) / 2]), v / 2)[0]) + 1 / v**2 + 1 / v)
             - s2 * float(np.sum(iD))
             - (S_r2D + v * (v + 1) * s2 * S_r2D2) / v**2
         )
@@ -1575,10 +1793,34 @@ class StudentT(Family):
         i_mm = (v + 1) / ((v + 3) * s * s)
         i_ss = 2 * v / ((v + 3) * s * s)
         i_sv = -2 / (s * (v + 1) * (v + 3))
-        i_vv = 0.25 * (_trigamma(v / 2) - _trigamma((v + 1) / 2)) - (v + 5) / (2 * v * (v + 1) * (v + 3))
+        if v < 40:
+            i_vv = 0.25 * (_trigamma(v / 2) - _trigamma((v + 1) / 2)) - (v + 5) / (2 * v * (v + 1) * (v + 3))
+        else:
+            # the two terms both approach 1/(2 v^2) and their difference is O(1/v^4): the
+            # difference loses ~2 log10(v) digits (all of them by v ~ 1e8). Its series in
+            # t = 1/v instead (coefficients exact, from de Moivre's series of psi_1 with
+            # rational arithmetic; the next term is below 1e-19 relative for v >= 40).
+            t = 1.0 / v
+            acc = 0.0
+            for c in reversed(_T_INFO_VV):
+                acc = acc * t + c
+            i_vv = acc * t**4
         return np.array([[i_mm, 0, 0], [0, i_ss, i_sv], [0, i_sv, i_vv]])
 
+    def _check_mle_exists(self, x):
+        self._no_mle_equal(x, "as sigma -> 0")
+
+    def _auto_route(self, arr):
+        x = self._check_support(arr)
+        self._check_mle_exists(x)
+        return x, None
+
     def _diagnose(self, params):
+        if 0 < params.get("sigma", 1.0) < 1e-8 * max(1.0, abs(params.get("mu", 0.0))):
+            return (
+                "; sigma is heading to 0: the t likelihood grows without bound at a value repeated often "
+                "enough (no maximum there); check the data for ties"
+            )
         if params.get("df", 0) > 1e4:
             return (
                 "; df is growing without bound: the data look Normal (the t likelihood increases "
@@ -1666,7 +1908,7 @@ class LogNormal(Family):
         if not m2 > 0:
             where = "all observations are equal" if n > 1 else "there is a single observation"
             raise ValueError(
-                f"{self.name}: the MLE of sdlog does not exist because {where} (value {x[0]!r}): "
+                f"{self.name}: the MLE of sdlog does not exist because {where} (value {x[0].item()!r}): "
                 "the likelihood grows without bound as sdlog -> 0."
             )
         return {"meanlog": ybar, "sdlog": float(np.sqrt(m2 / n))}
@@ -1715,18 +1957,21 @@ class Geometric(Family):
     def _check_support(self, arr):
         return check_counts_fast(arr, self.name, what="counts of failures")[0]
 
+    def _impossible(self, x, p):
+        return (x > 0) & (p["prob"] == 1)
+
     def _logpdf(self, x, p):
         return np.log(p["prob"]) + special.xlog1py(x, -p["prob"])
 
     def _loglik(self, x, p):
-        return x.size * np.log(p["prob"]) + special.xlog1py(float(np.sum(x)), -p["prob"])
+        return x.size * np.log(p["prob"]) + special.xlog1py(float(np.sum(x, dtype=float)), -p["prob"])
 
     def _score(self, x, p):
-        q, n, s = p["prob"], x.size, float(np.sum(x))
+        q, n, s = p["prob"], x.size, float(np.sum(x, dtype=float))
         return n / q - s / (1 - q)
 
     def _hessian(self, x, p):
-        q, n, s = p["prob"], x.size, float(np.sum(x))
+        q, n, s = p["prob"], x.size, float(np.sum(x, dtype=float))
         return -n / q**2 - s / (1 - q) ** 2
 
     def _fisher(self, p):
@@ -1738,7 +1983,7 @@ class Geometric(Family):
         return np.array([[q * q * (1 - q)]])
 
     def _mle(self, x):
-        return {"prob": 1.0 / (1.0 + float(np.sum(x)) / x.size)}
+        return {"prob": 1.0 / (1.0 + float(np.sum(x, dtype=float)) / x.size)}
 
     def _closed_form_fit(self, arr):
         x = self._check_support(arr)
@@ -1792,6 +2037,9 @@ class Uniform(Family):
     def _check_params_extra(self, p, owner):
         if not p["a"] < p["b"]:
             raise ValueError(f"{owner}: need a < b, got a = {p['a']!r}, b = {p['b']!r}.")
+
+    def _impossible(self, x, p):
+        return (x < p["a"]) | (x > p["b"])
 
     def _logpdf(self, x, p):
         a, b = p["a"], p["b"]
@@ -1914,7 +2162,7 @@ class Laplace(Family):
         b = float(np.mean(np.abs(x - mu)))
         if not b > 0:
             raise ValueError(
-                f"{self.name}: the MLE of b does not exist because all observations are equal (value {x[0]!r}): "
+                f"{self.name}: the MLE of b does not exist because all observations are equal (value {x[0].item()!r}): "
                 "the likelihood grows without bound as b -> 0."
             )
         return {"mu": mu, "b": b}
@@ -1935,9 +2183,11 @@ class CustomFamily(Family):
     Parameters
     ----------
     logpdf : callable
-        ``logpdf(x, **params) -> array`` of per-observation log-densities
-        (vectorized over the data array ``x``), e.g.
-        ``lambda x, a, b: scipy.stats.gamma.logpdf(x, a, scale=1/b)``.
+        ``logpdf(x, **params) -> array`` of per-observation log-densities, **one
+        value per observation** (shape ``(n,)``, vectorized over the data array
+        ``x``), e.g. ``lambda x, a, b: scipy.stats.gamma.logpdf(x, a, scale=1/b)``.
+        A function that returns the sum (one number) is refused: the fit would
+        treat it as the density of every observation.
     param_names : sequence of str
         The parameter names, in order.
     domains : dict, optional
@@ -1945,11 +2195,16 @@ class CustomFamily(Family):
         Numerical fits work in an unconstrained reparameterization
         (log / logit) built from these.
     score : callable, optional
-        ``score(x, **params)`` returning the per-observation gradient, as an
-        array of shape ``(n, k)`` or a sequence of ``k`` arrays. Without it,
-        derivatives come from central finite differences.
+        ``score(x, **params)`` returning the gradient: per observation, as an
+        array of shape ``(n, k)`` or ``(k, n)``, a sequence of ``k`` arrays of
+        length ``n``, or (one parameter) an array of length ``n``; or summed, as
+        ``k`` numbers. Without it, derivatives come from central finite differences.
+    hessian : callable, optional
+        ``hessian(x, **params)`` returning the matrix of second derivatives of
+        the log-likelihood, ``(k, k)`` (summed) or ``(n, k, k)`` (per observation).
+        Without it, central differences of the score.
     name : str
-        A label for messages and summaries.
+        A label for messages, ``repr`` and summaries.
     discrete : bool
         Whether the data are counts (only used for display).
 
@@ -1964,37 +2219,63 @@ class CustomFamily(Family):
     only checked to be finite numbers: return ``-inf`` from ``logpdf`` for
     values outside your support, and ``fit`` reports the first such value.
 
+    A ``score`` or ``hessian`` you supply is **checked** by ``fit``, at the
+    start and at the estimate, against finite differences of the
+    log-likelihood (respectively of the score); a mismatch beyond what the
+    finite differences can resolve raises ``ValueError`` naming the
+    parameter and both values (a wrong score moves the estimate; a wrong
+    Hessian, the standard errors).
+
     statsmodels: ``GenericLikelihoodModel``; R: ``stats4::mle``, ``bbmle::mle2``.
     """
 
-    def __init__(self, logpdf, param_names, *, domains=None, score=None, name: str = "CustomFamily", discrete: bool = False):
+    def __init__(self, logpdf, param_names, *, domains=None, score=None, name: str = "CustomFamily",
+                 discrete: bool = False, hessian=None):
         if not callable(logpdf):
             raise ValueError(f"CustomFamily: logpdf must be a callable logpdf(x, **params), got {logpdf!r}.")
         if score is not None and not callable(score):
             raise ValueError(f"CustomFamily: score must be a callable score(x, **params) or None, got {score!r}.")
-        if isinstance(param_names, str) or not all(isinstance(s, str) and s.isidentifier() for s in param_names):
+        if hessian is not None and not callable(hessian):
+            raise ValueError(f"CustomFamily: hessian must be a callable hessian(x, **params) or None, got {hessian!r}.")
+        try:
+            names = tuple(param_names)
+        except TypeError:
+            names = None
+        if isinstance(param_names, str) or names is None or not all(isinstance(t, str) and t.isidentifier() for t in names):
             raise ValueError(f"CustomFamily: param_names must be a sequence of identifiers, got {param_names!r}.")
-        names = tuple(param_names)
         if not names or len(set(names)) != len(names):
             raise ValueError(f"CustomFamily: param_names must be non-empty and distinct, got {param_names!r}.")
+        if domains is not None and not isinstance(domains, dict):
+            raise ValueError(f"CustomFamily: domains must be a dict {{name: (lower, upper)}}, got {domains!r}.")
         domains = dict(domains or {})
         unknown = set(domains) - set(names)
         if unknown:
             raise ValueError(f"CustomFamily: domains names unknown parameter(s) {', '.join(sorted(unknown))}; parameters are {', '.join(names)}.")
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"CustomFamily: name must be a non-empty string, got {name!r}.")
         specs = []
         for nm in names:
-            lo, hi = domains.get(nm, (-np.inf, np.inf))
-            lo, hi = float(lo), float(hi)
+            try:
+                lo, hi = domains.get(nm, (-np.inf, np.inf))
+                lo, hi = float(lo), float(hi)
+            except (TypeError, ValueError):
+                raise ValueError(f"CustomFamily: domain of {nm} must be a pair (lower, upper) of numbers, got {domains.get(nm)!r}.") from None
             if not lo < hi:
                 raise ValueError(f"CustomFamily: domain of {nm} must be (lower, upper) with lower < upper, got {(lo, hi)!r}.")
             typ = (lo + 0.25 * (hi - lo), lo + 0.75 * (hi - lo)) if np.isfinite(lo) and np.isfinite(hi) else (
                 (lo + 0.5, lo + 3) if np.isfinite(lo) else (hi - 3, hi - 0.5) if np.isfinite(hi) else (-3.0, 3.0))
             specs.append(Param(nm, lo, hi, typical=typ))
         self.params = tuple(specs)
-        self.name = str(name)
+        self.name = name
         self.discrete = bool(discrete)
         self._user_logpdf = logpdf
         self._user_score = score
+        self._user_hessian = hessian
+
+    def __repr__(self) -> str:
+        if self.name == "CustomFamily":
+            return f"CustomFamily(param_names={self.param_names!r})"
+        return f"CustomFamily(name={self.name!r}, param_names={self.param_names!r})"
 
     def _fixed(self):
         return {"param_names": self.param_names}
@@ -2004,17 +2285,32 @@ class CustomFamily(Family):
         check_finite(arr, self.name)
         return arr
 
-    def _logpdf(self, x, p):
+    def _impossible(self, x, p):
+        return np.ones(x.shape, dtype=bool)  # the user's -inf marks values outside their support
+
+    def _call(self, fn, what, x, p):
+        """Call a user function; any exception it raises becomes a ValueError that names it."""
         try:
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                out = np.asarray(self._user_logpdf(x, **p), dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{self.name}: the user logpdf failed at {p!r}: {exc}") from None
+            with np.errstate(all="ignore"):
+                return fn(x, **p)
+        except Exception as exc:  # the user's code: report whatever it raised, by name
+            raise ValueError(f"{self.name}: the user {what} raised {type(exc).__name__} at {p!r}: {exc}") from exc
+
+    def _logpdf(self, x, p):
+        raw = self._call(self._user_logpdf, "logpdf", x, p)
+        try:
+            out = np.asarray(raw, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.name}: logpdf must return numbers, got {type(raw).__name__}.") from None
         if out.shape != x.shape:
-            try:
-                out = np.broadcast_to(out, x.shape)
-            except ValueError:
-                raise ValueError(f"{self.name}: logpdf returned shape {out.shape} for data of shape {x.shape}.") from None
+            hint = (
+                " It returned one number: return the log-density of each observation (do not sum it; "
+                "mlekit sums)." if out.size == 1 and x.size > 1 else ""
+            )
+            raise ValueError(
+                f"{self.name}: logpdf must return one value per observation, shape {x.shape}, "
+                f"got shape {out.shape}.{hint}"
+            )
         return np.where(np.isnan(out), -np.inf, out)
 
     def _inside(self, p):
@@ -2024,7 +2320,8 @@ class CustomFamily(Family):
         p = dict(zip(self.param_names, (float(t) for t in theta)))
         if not self._inside(p):
             return -np.inf
-        return float(np.sum(self._logpdf(x, p)))
+        with np.errstate(all="ignore"):
+            return float(np.sum(self._logpdf(x, p)))
 
     def _steps(self, theta, power):
         h = np.finfo(float).eps ** power * np.maximum(1.0, np.abs(theta))
@@ -2033,20 +2330,55 @@ class CustomFamily(Family):
             h[i] = min(h[i], 0.5 * room)
         return h
 
-    def _grad_vec(self, x, theta):
-        if self._user_score is not None:
-            p = dict(zip(self.param_names, (float(t) for t in theta)))
-            g = self._user_score(x, **p)
-            g = np.asarray(g, dtype=float)
-            k = len(self.params)
-            if g.ndim == 2 and g.shape == (x.size, k):
-                return g.sum(axis=0)
-            if g.ndim == 2 and g.shape == (k, x.size):
-                return g.sum(axis=1)
-            if g.shape == (k,):
-                return g
-            raise ValueError(f"{self.name}: score returned shape {g.shape}; expected ({x.size}, {k}) or ({k}, {x.size}).")
-        h = self._steps(theta, 1 / 3)
+    def _user_numbers(self, fn, what, x, theta) -> np.ndarray:
+        """Call the user's ``score`` or ``hessian`` at ``theta``; its answer as a float array."""
+        p = dict(zip(self.param_names, (float(t) for t in theta)))
+        raw = self._call(fn, what, x, p)
+        try:
+            return np.asarray(raw, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.name}: {what} must return numbers, got {type(raw).__name__}.") from None
+
+    def _user_grad(self, x, theta):
+        """The user's score, summed over observations, as a (k,) array."""
+        g = self._user_numbers(self._user_score, "score", x, theta)
+        k, n = len(self.params), x.size
+        if g.shape == (n, k):
+            return g.sum(axis=0)
+        if g.shape == (k, n):
+            return g.sum(axis=1)
+        if k == 1 and g.shape == (n,):
+            return np.array([g.sum()])
+        if g.shape == (k,):
+            return g
+        raise ValueError(
+            f"{self.name}: score returned shape {g.shape}; expected the gradient per observation, ({n}, {k}) or "
+            f"({k}, {n}){f' or ({n},)' if k == 1 else ''}, or summed, ({k},)."
+        )
+
+    def _refine(self, x, theta, h):
+        """Shrink each finite-difference step until it is small against the coordinate's own
+        scale (a standard error, 1/sqrt(curvature)): while the log-likelihood bends by more than
+        1e-4 over the step, the step is cut to ~1e-3 standard errors. A step of
+        eps**(1/3) * max(1, |theta|) is far too long for a parameter whose standard error is
+        1e-20 (the differences then see only the rounding of two equal, huge losses)."""
+        h = np.array(h, dtype=float)
+        l0 = self._ll_vec(x, theta)
+        for i in range(theta.size):
+            for _ in range(80):
+                e = np.zeros(theta.size)
+                e[i] = h[i]
+                bend = abs(self._ll_vec(x, theta + e) + self._ll_vec(x, theta - e) - 2 * l0)
+                if np.isfinite(bend) and bend <= 1e-4:
+                    break
+                shrink = 1e-3 / np.sqrt(bend) if np.isfinite(bend) and bend > 0 else 1e-3
+                h[i] *= min(0.5, max(shrink, 1e-6))
+                if not h[i] > 0:  # pragma: no cover - 80 cuts of >= 2x from a finite step stay > 0
+                    break
+        return h
+
+    def _fd_grad(self, x, theta, h=None):
+        h = self._refine(x, theta, self._steps(theta, 1 / 3)) if h is None else h
         g = np.empty(theta.size)
         for i in range(theta.size):
             e = np.zeros(theta.size)
@@ -2054,8 +2386,24 @@ class CustomFamily(Family):
             g[i] = (self._ll_vec(x, theta + e) - self._ll_vec(x, theta - e)) / (2 * h[i])
         return g
 
-    def _hess_vec(self, x, theta):
-        h = self._steps(theta, 1 / 4 if self._user_score is None else 1 / 3)
+    def _grad_vec(self, x, theta):
+        if self._user_score is not None:
+            return self._user_grad(x, theta)
+        return self._fd_grad(x, theta)
+
+    def _user_hess(self, x, theta):
+        H = self._user_numbers(self._user_hessian, "hessian", x, theta)
+        k, n = len(self.params), x.size
+        if H.shape == (n, k, k):
+            H = H.sum(axis=0)
+        elif H.size == k * k and H.ndim <= 2:
+            H = H.reshape(k, k)
+        else:
+            raise ValueError(f"{self.name}: hessian returned shape {H.shape}; expected ({k}, {k}) or ({n}, {k}, {k}).")
+        return 0.5 * (H + H.T)
+
+    def _fd_hess(self, x, theta):
+        h = self._refine(x, theta, self._steps(theta, 1 / 4 if self._user_score is None else 1 / 3))
         k = theta.size
         H = np.empty((k, k))
         for i in range(k):
@@ -2063,6 +2411,11 @@ class CustomFamily(Family):
             e[i] = h[i]
             H[i] = (self._grad_vec(x, theta + e) - self._grad_vec(x, theta - e)) / (2 * h[i])
         return 0.5 * (H + H.T)
+
+    def _hess_vec(self, x, theta):
+        if self._user_hessian is not None:
+            return self._user_hess(x, theta)
+        return self._fd_hess(x, theta)
 
     def _theta(self, p):
         return np.array([float(p[n]) for n in self.param_names])
@@ -2072,6 +2425,46 @@ class CustomFamily(Family):
 
     def _hessian(self, x, p):
         return self._hess_vec(x, self._theta(p))
+
+    def _check_derivatives(self, x, p: dict, where: str) -> None:
+        """Compare the user's score and Hessian with finite differences at ``p``.
+
+        The difference counts as a mismatch when it exceeds both 1e-5 of the
+        finite-difference value and 50 times the finite differences' own
+        uncertainty (the change between steps h and 2h, and the rounding of the
+        log-likelihood over h); what is left is a real error in the formula.
+        """
+        theta = self._theta(p)
+        names = self.param_names
+        with np.errstate(all="ignore"):
+            if self._user_score is not None:
+                h = self._refine(x, theta, self._steps(theta, 1 / 3))
+                g_fd = self._fd_grad(x, theta, h)
+                g_2h = self._fd_grad(x, theta, 2 * h)
+                g_u = self._user_grad(x, theta)
+                ll = abs(self._ll_vec(x, theta))
+                slack = np.maximum(1e-5 * np.abs(g_fd), 50 * np.abs(g_fd - g_2h) + 1e3 * np.finfo(float).eps * (1 + ll) / h)
+                bad = ~(np.abs(g_u - g_fd) <= slack)
+                if np.isfinite(g_fd).all() and bad.any():
+                    i = int(np.flatnonzero(bad)[0])
+                    raise ValueError(
+                        f"{self.name}: the score you supplied does not match the derivative of your logpdf {where} "
+                        f"({p!r}): d loglik / d {names[i]} is {g_u[i]:.6g} by your score but {g_fd[i]:.6g} by finite "
+                        "differences of the log-likelihood. Check the score's formula (or leave score=None to use "
+                        "finite differences)."
+                    )
+            if self._user_hessian is not None:
+                H_u = self._user_hess(x, theta)
+                H_fd = self._fd_hess(x, theta)
+                scale = np.sqrt(np.abs(np.outer(np.diag(H_fd), np.diag(H_fd))))
+                bad = ~(np.abs(H_u - H_fd) <= 1e-4 * scale + 1e-8 * np.abs(H_fd) + 1e-12)
+                if np.isfinite(H_fd).all() and bad.any():
+                    i, j = (int(v[0]) for v in np.nonzero(bad))
+                    raise ValueError(
+                        f"{self.name}: the hessian you supplied does not match the derivative of the score {where} "
+                        f"({p!r}): entry ({names[i]}, {names[j]}) is {H_u[i, j]:.6g} by your hessian but "
+                        f"{H_fd[i, j]:.6g} by finite differences. Check the hessian's formula (or leave hessian=None)."
+                    )
 
     def _fisher(self, p):
         raise ValueError(

@@ -20,6 +20,26 @@ Methods
     information in the family's parameters is the delta-method transform of
     the one in the working parameters).
 
+When ``converged`` is True (never a wrong answer that looks right)
+----------------------------------------------------------------------
+A numerical fit is ``converged`` only if its optimizer converged by the
+scale-free test of :mod:`mlekit.optimize` **and**, checked again at the
+estimate in the family's own parameters: every parameter is finite and inside
+its domain, a positive one (a scale, rate, shape or mean) within
+``[1e-150, 1e150]`` where float64 can square it; the log-likelihood, score and
+Hessian are finite; the Hessian is negative definite; the Newton decrement
+:math:`g^\top(-H)^{-1}g` is at most 1e-6 (the estimate is within 1e-3 standard
+errors of the maximum); the covariance has finite, positive variances; and no
+positive parameter is undetermined (its log-likelihood still not falling when it
+is multiplied or divided by e: a supremum at infinity, as for a t with
+``df -> infinity``). Otherwise ``converged`` is False and ``message`` says which
+check failed. Data without an MLE (all values equal; a negative binomial without
+overdispersion) raise ``ValueError`` for every method. Closed forms whose
+estimate or covariance leaves float64's range raise ``ValueError`` that says to
+rescale. NumPy's floating-point warnings never escape ``fit``; a Python float
+overflow becomes a ``ValueError``. The data are read and checked once, at the
+door (floats as float64); nothing below reads them again.
+
 Standard errors: closed forms use the **expected** information at the
 estimate (finite on the boundary, e.g. ``p = 0``); numerical fits use the
 **observed** information (minus the analytic, or for ``CustomFamily``
@@ -41,7 +61,7 @@ import numbers
 import numpy as np
 
 from . import optimize as _opt
-from ._validation import as_data
+from ._validation import BIG, RESCALE, SMALL, as_data, data_digest, float_errors, inverse_pd
 from .families import CustomFamily, Family
 from .results import MLEResult
 
@@ -145,37 +165,68 @@ def fit(
     if start is not None and not isinstance(start, dict):
         raise ValueError(f"fit: start must be a dict {{name: value}}, got {start!r}.")
 
-    if method in ("auto", "closed-form") and family.has_closed_form and start is None:
-        arr = as_data(data, family.name)
-        x, params, loglik = family._closed_form_fit(arr)
-        return _closed_form_result(family, x, params, loglik)
-    if method == "closed-form":
+    if method == "closed-form" and not family.has_closed_form:
         raise ValueError(f"fit: {family.name} has no closed-form MLE; use method='auto' or 'newton'.")
+    # The data are read and checked once, here: as_data gives a 1-D array (floats as
+    # float64), the family's own check (inside _closed_form_fit / _auto_route, or
+    # check_data's) its support; everything below receives that array and trusts it.
+    # NumPy's floating-point warnings are off from here on: every result is checked for
+    # inf, NaN, over- and underflow before it is returned (and a Python float overflow
+    # becomes a ValueError that says so).
+    with float_errors("fit", f"fitting {family.name}"):
+        arr = as_data(data, family.name)
+        if method in ("auto", "closed-form") and family.has_closed_form and start is None:
+            x, params, loglik = family._closed_form_fit(arr)
+            return _closed_form_result(family, x, params, loglik)
+        if method == "auto" and start is None and not opts:
+            x, route = family._auto_route(arr)
+            if route is not None:
+                params, trace, objective = route
+                if params is not None:
+                    return _numerical_result(family, x, params, trace, objective, "auto")
+                return _generic(family, x, "newton", None, {}, objective, label="auto")
+        else:
+            x = family._check_support(arr)
+        if method == "auto":
+            return _generic(family, x, "newton", start, opts, None, label="auto")
+        return _generic(family, x, method, start, opts, None, scipy_method=scipy_method)
 
-    if method == "auto" and start is None and not opts:
-        x, route = family._auto_route(as_data(data, family.name))
-        if route is not None:
-            params, trace, objective = route
-            if params is not None:
-                return _numerical_result(family, x, params, trace, objective, "auto")
-            return _generic(family, x, "newton", None, {}, objective, label="auto")
-    else:
-        x = family.check_data(data)
-    if method == "auto":
-        return _generic(family, x, "newton", start, opts, None, label="auto")
-    return _generic(family, x, method, start, opts, None, scipy_method=scipy_method)
+
+def _positive_params_in_range(family: Family, params: dict) -> str:
+    """"" when every positive parameter (a scale, rate, shape, mean on (0, inf)) lies in
+    [SMALL, BIG] (or is 0, a boundary estimate); else the first offender, in words."""
+    for spec in family.params:
+        if spec.size is None and spec.lower == 0 and spec.upper == np.inf:
+            v = params[spec.name]
+            if v != 0 and not (SMALL <= v <= BIG):
+                return f"{spec.name} = {v:.3g} is outside [{SMALL:g}, {BIG:g}], where its variance over- or underflows float64"
+    return ""
 
 
 # ----------------------------------------------------------- closed forms
 def _closed_form_result(family: Family, x: np.ndarray, params: dict, loglik: float) -> MLEResult:
     n = x.size
+    name = family.name
+    finite = all(np.all(np.isfinite(v)) for v in params.values())
+    problem = "" if finite else f"the estimate {params!r} is not finite"
+    problem = problem or _positive_params_in_range(family, params)
+    if not problem and not np.isfinite(loglik):
+        problem = f"the log-likelihood at the estimate is {loglik}"
+    if problem:
+        raise ValueError(f"fit: {name}: {problem}: the data are of a magnitude float64 cannot handle here; {RESCALE}.")
     boundary = family.boundary(**params)
     cov, cov_names, information = family._closed_form_cov(x, params)
+    d = np.diag(cov)
+    edge = set(boundary)
+    ok = np.isfinite(cov).all() and all(d[i] >= np.finfo(float).tiny for i, c in enumerate(cov_names) if c not in edge)
+    if not ok:
+        raise ValueError(
+            f"fit: {name}: the covariance of the estimate {params!r} leaves the range of float64 "
+            f"(diagonal {d}); the data are of a magnitude float64 cannot handle here: {RESCALE}."
+        )
     se = _se_by_param(family, params, cov)
-    converged = bool(np.isfinite(loglik))
-    if not converged:
-        message = "the log-likelihood at the closed-form estimate is not finite"
-    elif boundary:
+    converged = True
+    if boundary:
         message = (
             f"closed-form MLE; {', '.join(boundary)} on the boundary of the parameter space "
             "(Wald intervals are degenerate there)"
@@ -196,6 +247,7 @@ def _closed_form_result(family: Family, x: np.ndarray, params: dict, loglik: flo
         iterations=0,
         boundary=boundary,
         information=information,
+        data_id=data_digest(x),
     )
 
 
@@ -301,10 +353,18 @@ def _generic(family, x, method, start, opts, objective, *, label=None, scipy_met
             "Use method='closed-form'."
         )
     names = family.param_names
+    family._check_mle_exists(x)
     if start is None:
         p0 = family._start(x)
+        try:
+            p0 = family.check_params(p0, interior=True, where="fit", moderate=True)
+        except ValueError as exc:
+            raise ValueError(
+                f"fit: the default starting values for {name} ({p0!r}) follow the data's magnitude and are "
+                f"unusable: {exc}"
+            ) from None
     else:
-        p0 = family.check_params(start, interior=True, where="fit(start=...)")
+        p0 = family.check_params(start, interior=True, where="fit(start=...)", moderate=True)
     p0 = {k: float(v) for k, v in p0.items()}
     lf, sf, hf = objective if objective is not None else family._objective(x)
     tr = _transforms(family)
@@ -361,11 +421,16 @@ def _generic(family, x, method, start, opts, objective, *, label=None, scipy_met
                     f"{p0!r}: is that value outside the model's support, or the start poor?"
                 )
         raise ValueError(f"fit: the log-likelihood of {name} at the start {p0!r} is not finite; choose another start.")
+    custom_derivatives = isinstance(family, CustomFamily) and (
+        family._user_score is not None or family._user_hessian is not None
+    )
+    if custom_derivatives:
+        family._check_derivatives(x, p0, "at the start")
     with np.errstate(all="ignore"):
         if method == "newton":
             trace = _opt.newton_raphson(L, S, H, eta0, **opts)
         elif method == "gradient":
-            trace = _opt.gradient_ascent(L, S, eta0, **opts)
+            trace = _opt.gradient_ascent(L, S, eta0, hessian=H, **opts)
         else:
             trace = _opt.scipy_minimize(L, S, eta0, hessian=H, method=scipy_method, **opts)
     # one call per parameter on its column (not one per iterate and parameter); same values
@@ -376,43 +441,111 @@ def _generic(family, x, method, start, opts, objective, *, label=None, scipy_met
 
     trace = replace(trace, iterates=iterates)
     params = dict(zip(names, map(float, iterates[-1])))
+    if custom_derivatives and all(s.contains(params[s.name], interior=True) for s in specs):
+        family._check_derivatives(x, params, "at the estimate")
     return _numerical_result(family, x, params, trace, (lf, sf, hf), label or method)
 
 
+def _flat_direction(family, lf, params, loglik, cov) -> str:
+    """"" unless a positive parameter's estimate is not determined: its standard error on
+    the log scale exceeds 1/2 and the log-likelihood does not fall when the parameter is
+    multiplied or divided by e (the others held fixed).
+
+    This is how a supremum at infinity (a t with df -> infinity, a negative binomial
+    with size -> infinity) or at 0 shows up: the likelihood there is so flat that the
+    curvature shrinks with the gradient, the Newton decrement becomes small, and every
+    local test passes, at a point that is no maximum at all.
+    """
+    noise = 64 * np.finfo(float).eps * max(1.0, abs(loglik))
+    for i, spec in enumerate(family.params):
+        if not (spec.size is None and spec.lower == 0 and spec.upper == np.inf):
+            continue
+        v = params[spec.name]
+        if not np.sqrt(cov[i, i]) > 0.5 * v:
+            continue
+        for factor in (np.e, 1 / np.e):
+            q = dict(params)
+            q[spec.name] = v * factor
+            with np.errstate(all="ignore"):
+                try:
+                    other = float(lf(q))
+                except (ArithmeticError, ValueError):
+                    continue
+            if other >= loglik - noise:
+                way = "infinity" if factor > 1 else "0"
+                return (
+                    f"the log-likelihood does not fall when {spec.name} = {v:.4g} is multiplied by "
+                    f"{factor:.3g} (its standard error on the log scale is {np.sqrt(cov[i, i]) / v:.3g}): the estimate "
+                    f"is not determined, and the likelihood may be largest as {spec.name} -> {way}"
+                )
+    return ""
+
+
 def _numerical_result(family, x, params, trace, objective, method) -> MLEResult:
+    """The result of a numerical fit, after the last check at the estimate.
+
+    ``converged`` is True only if the optimizer converged **and**, at the estimate, in
+    the family's own parameters: every parameter is finite and interior (positive ones
+    within [1e-150, 1e150]), the log-likelihood is finite, the analytic score and
+    Hessian are finite, the Hessian is negative definite and the Newton decrement
+    :math:`g^\top(-H)^{-1}g` is at most 1e-6 (the estimate is within 1e-3 standard
+    errors of the maximum; see :mod:`mlekit.optimize`), and the covariance (the
+    inverse observed information) is finite with positive variances.
+    """
     lf, sf, hf = objective
     n = x.size
+    k = family.n_free
     finite_params = all(np.isfinite(v) for v in params.values())
     inside = finite_params and all(s.contains(params[s.name], interior=True) for s in family.params)
-    with np.errstate(all="ignore"):
-        loglik = lf(params) if inside else -np.inf
-    k = family.n_free
+    out_of_range = _positive_params_in_range(family, params) if inside else ""
+    loglik = -np.inf
     cov = np.full((k, k), np.nan)
-    info_ok = False
-    if inside and np.isfinite(loglik):
+    problem = ""
+    if not inside:
+        problem = "the estimate is not finite or not inside the parameter space"
+    elif out_of_range:
+        problem = f"{out_of_range}; {RESCALE}"
+    else:
         with np.errstate(all="ignore"):
-            info = -np.asarray(hf(params), dtype=float).reshape(k, k)
-        if np.all(np.isfinite(info)):
-            info = 0.5 * (info + info.T)
             try:
-                c = np.linalg.cholesky(info)
-                ci = np.linalg.inv(c)
-                cov = ci.T @ ci
-                info_ok = True
-            except np.linalg.LinAlgError:
-                pass
-    converged = bool(trace.converged and inside and np.isfinite(loglik) and info_ok)
+                loglik = float(lf(params))
+                g = np.asarray(sf(params), dtype=float).reshape(k)
+                Hm = np.asarray(hf(params), dtype=float).reshape(k, k)
+            except (ArithmeticError, ValueError):
+                loglik, g, Hm = -np.inf, np.full(k, np.nan), np.full((k, k), np.nan)
+        if not np.isfinite(loglik):
+            problem = f"the log-likelihood at the estimate is {loglik}"
+        else:
+            chk = _opt._check_maximum(g, Hm)
+            if not chk.negative_definite:
+                problem = f"at the estimate {chk.reason}"
+            else:
+                with np.errstate(all="ignore"):
+                    try:
+                        cov = inverse_pd(-Hm)
+                    except np.linalg.LinAlgError:
+                        cov = np.full((k, k), np.nan)
+                    var_ok = bool(np.isfinite(cov).all() and np.all(np.diag(cov) >= np.finfo(float).tiny))
+                if not var_ok:
+                    cov = np.full((k, k), np.nan)
+                    problem = "the covariance (inverse observed information) at the estimate leaves the range of float64"
+                elif not chk.ok:
+                    problem = f"at the estimate {chk.reason}"
+        if not problem and np.isfinite(cov).all():
+            problem = _flat_direction(family, lf, params, loglik, cov)
+    converged = bool(trace.converged and not problem)
     boundary = family.boundary(**params) if inside else ()
     if converged:
         message = trace.message
-    elif not inside or not np.isfinite(loglik):
-        message = f"not converged: the estimate or its log-likelihood is not finite ({trace.message})"
     elif not trace.converged:
-        message = trace.message
+        reason = problem.removeprefix("at the estimate ")
+        message = trace.message + (f"; {problem}" if problem and reason not in trace.message else "")
     else:
-        message = f"not converged: the observed information is not positive definite at the estimate ({trace.message})"
+        message = f"not converged: the optimizer stopped ({trace.message}), but {problem}"
     if not converged and finite_params:
         message += family._diagnose(params)
+    if not converged:
+        cov = np.full((k, k), np.nan)  # no standard errors for an estimate that is not one
     se = _se_by_param(family, params, cov)
     return MLEResult(
         family=family,
@@ -429,4 +562,5 @@ def _numerical_result(family, x, params, trace, objective, method) -> MLEResult:
         boundary=boundary,
         information="observed",
         trace=trace,
+        data_id=data_digest(x),
     )

@@ -35,11 +35,13 @@ Everything here uses only the public :class:`~mlekit.Family` API and
 from __future__ import annotations
 
 import numbers
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from ._lazy import optimize, stats
 
+from ._validation import as_positive_int, data_digest, float_errors, inverse_pd
 from .families import Family
 from .fit import fit
 from .results import MLEResult
@@ -119,7 +121,12 @@ def expected_information(family: Family, n: int, params) -> np.ndarray:
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral, np.integer)) or n < 1:
         raise ValueError(f"expected_information: n must be a positive integer (number of observations), got {n!r}.")
     p = _params_of(params, "expected_information")
-    return int(n) * family.fisher_information(**p)
+    with float_errors("expected_information", "n times the information"):
+        out = int(n) * family.fisher_information(**p)
+        ok = bool(np.isfinite(out).all())
+    if not ok:
+        raise ValueError(f"expected_information: n * I(theta) overflows float64 at n = {n}, {p}.")
+    return out
 
 
 def standard_errors(family: Family, data, params, *, kind: str = "observed") -> dict:
@@ -142,15 +149,19 @@ def standard_errors(family: Family, data, params, *, kind: str = "observed") -> 
         info = family.observed_information(data, **p)
     else:
         x = family.check_data(data)
-        info = x.size * family.fisher_information(**p)
-    eig = np.linalg.eigvalsh(info)
-    if not np.all(eig > 0):
-        raise ValueError(
-            f"standard_errors: the {kind} information at {p} is not positive definite "
-            f"(eigenvalues {eig}); the point is not a strict local maximum, so Wald standard errors do not exist."
-        )
-    cov = np.linalg.inv(info)
-    return {name: float(np.sqrt(cov[i, i])) for i, name in enumerate(family.coord_names)}
+        info = expected_information(family, x.size, p)
+    with float_errors("standard_errors", "inverting the information"):
+        eig = np.linalg.eigvalsh(info)
+        if not np.all(eig > 0):
+            raise ValueError(
+                f"standard_errors: the {kind} information at {p} is not positive definite "
+                f"(eigenvalues {eig}); the point is not a strict local maximum, so Wald standard errors do not exist."
+            )
+        cov = inverse_pd(info)
+        se = np.sqrt(np.diag(cov))
+    if not (np.isfinite(se).all() and np.all(se > 0)):
+        raise ValueError(f"standard_errors: the {kind} information at {p} cannot be inverted in float64 (standard errors {se}).")
+    return {name: float(se[i]) for i, name in enumerate(family.coord_names)}
 
 
 def wald_interval(estimate: float, se: float, *, level: float = 0.95) -> tuple[float, float]:
@@ -160,12 +171,26 @@ def wald_interval(estimate: float, se: float, *, level: float = 0.95) -> tuple[f
     statsmodels: ``conf_int()``; R: ``confint.default``.
     """
     level = _check_level(level, "wald_interval")
-    est = float(estimate)
-    s = float(se)
+    vals = []
+    for label, v in (("estimate", estimate), ("se", se)):
+        if isinstance(v, (bool, np.bool_)) or not (isinstance(v, numbers.Real) or (np.ndim(v) == 0 or np.size(v) == 1)):
+            raise ValueError(
+                f"wald_interval: {label} must be a single number, got {v!r}; for several parameters use "
+                "MLEResult.conf_int() or call wald_interval once per parameter."
+            )
+        try:
+            vals.append(float(np.asarray(v, dtype=float).reshape(())))
+        except (TypeError, ValueError):
+            raise ValueError(f"wald_interval: {label} must be a single number, got {v!r}.") from None
+    est, s = vals
     if not (np.isfinite(est) and np.isfinite(s) and s >= 0):
         raise ValueError(f"wald_interval: need a finite estimate and a finite se >= 0, got {estimate!r}, {se!r}.")
     z = stats.norm.ppf(0.5 + level / 2)
-    return (est - z * s, est + z * s)
+    with np.errstate(over="ignore"):
+        lo, hi = est - z * s, est + z * s
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ValueError(f"wald_interval: the interval {est!r} +- {z:.3g} * {s!r} overflows float64.")
+    return (float(lo), float(hi))
 
 
 # ------------------------------------------------------- profile likelihood
@@ -224,7 +249,7 @@ class _Profiler:
         self.nuisance = [s for s in family.params if s.name != name]
         self.idx = [family.coord_names.index(s.name) for s in self.nuisance]
         self.mle = dict(mle)
-        self.ell_hat = float(family.loglik(x, **mle))
+        self.ell_hat = family._loglik_checked(x, family.check_params(dict(mle), where=owner), owner)
         with np.errstate(divide="ignore"):  # a nuisance MLE on its edge maps to +-inf; start nearby
             start = np.array([_to_u(s, mle[s.name]) for s in self.nuisance], dtype=float)
         self._start = np.clip(start, -30.0, 30.0)
@@ -248,9 +273,11 @@ class _Profiler:
             return None
         try:
             with np.errstate(all="ignore"):
-                ell = fam.loglik(x, **p)
-                sc = fam.score(x, **p)[self.idx]
-                H = fam.hessian(x, **p)[np.ix_(self.idx, self.idx)] if second else None
+                # the data were checked once (self.x); only the parameters are checked here
+                q = fam.check_params(p, interior=True, where=self.owner, moderate=True)
+                ell = fam._loglik_checked(x, q, self.owner)
+                sc = fam._derivative(x, q, "score")[self.idx]
+                H = fam._derivative(x, q, "hessian")[np.ix_(self.idx, self.idx)] if second else None
         except (ArithmeticError, ValueError, NotImplementedError):  # a step far outside (under/overflow), or no Hessian
             return None
         g = sc * d1
@@ -296,7 +323,7 @@ class _Profiler:
         if not self.spec.contains(value):
             raise ValueError(f"{self.owner}: {self.name} = {value!r} is outside its domain {self.spec.describe()}.")
         if not self.nuisance:
-            return float(fam.loglik(x, **{self.name: value}))
+            return fam._loglik_checked(x, fam.check_params({self.name: value}, where=self.owner), self.owner)
         found = self._newton(value, self._start.copy())
         if found is None:
             n = x.size
@@ -307,7 +334,10 @@ class _Profiler:
                     return np.inf, np.zeros_like(u)
                 return -out[0] / n, -out[1] / n
 
-            res = optimize.minimize(negll, self._start, jac=True, method="BFGS", options={"gtol": 1e-10, "maxiter": 500})
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                # scipy's line-search warnings describe its own failure, which is reported below
+                warnings.simplefilter("ignore")
+                res = optimize.minimize(negll, self._start, jac=True, method="BFGS", options={"gtol": 1e-10, "maxiter": 500})
             out = self._eval(value, res.x)
             if out is None:
                 raise ValueError(
@@ -330,6 +360,8 @@ def _mle_of(family, x, result, owner):
         raise ValueError(f"{owner}: result is a fit of {result.family!r}, not of {family!r}.")
     elif result.n != x.size:
         raise ValueError(f"{owner}: result was fitted to n={result.n} observations, but data has {x.size}.")
+    elif result.data_id is not None and result.data_id != data_digest(x):
+        raise ValueError(f"{owner}: result was fitted to other data than the data given here (same n = {x.size}).")
     return result
 
 
@@ -380,7 +412,12 @@ def profile_loglik(family: Family, data, param: str | None = None, values=None, 
     param = _only_param(family, param, owner)
     if values is None:
         raise ValueError(f"{owner}: values (where to evaluate the profile) are required.")
-    vals = np.asarray(values, dtype=float)
+    try:
+        vals = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        vals = None
+    if vals is None or vals.size == 0 or vals.ndim > 1 or not np.isfinite(vals).all():
+        raise ValueError(f"{owner}: values must be one or more finite numbers (a scalar or a 1-D array), got {values!r}.")
     result = _mle_of(family, x, result, owner)
     prof = _Profiler(family, x, param, result.params, owner)
     flat = vals.ravel()
@@ -552,9 +589,45 @@ class LRTestResult:
     pvalue: float
     loglik_null: float
     loglik_alt: float
+    note: str = ""
 
     def __iter__(self):
         return iter((self.statistic, self.df, self.pvalue))
+
+
+def _nesting(null_family, alt_family):
+    """How ``null_family`` sits inside ``alt_family``: ``(nested, on_boundary, how)``.
+
+    ``nested`` is True, False, or None (unknown: a user-defined family, whose nesting
+    the caller must vouch for). ``on_boundary`` says the null fixes a parameter at the
+    edge of its domain (a limit), where the statistic is not chi-square.
+    """
+    from . import families as F
+
+    mine = lambda f: type(f).__module__ == F.__name__ and not isinstance(f, F.CustomFamily)  # noqa: E731
+    if not (mine(null_family) and mine(alt_family)):
+        return None, False, ""
+    a, b = type(null_family), type(alt_family)
+    if a is b:
+        fixed_null, fixed_alt = null_family._fixed(), alt_family._fixed()
+        # the null fixes what the alternative estimates (Normal(mu=0) in Normal()); anything
+        # fixed in both must agree (Binomial(n=5) vs Binomial(n=5))
+        same = all(fixed_alt[k] == fixed_null.get(k) for k in fixed_alt)
+        subset = set(null_family.param_names) < set(alt_family.param_names)
+        return bool(same and subset), False, ""
+    table = {
+        (F.Exponential, F.Gamma): (False, "Exponential is Gamma with shape = 1"),
+        (F.Exponential, F.Weibull): (False, "Exponential is Weibull with shape = 1"),
+        (F.Geometric, F.NegativeBinomial): (False, "Geometric is NegativeBinomial with size = 1"),
+        (F.Poisson, F.NegativeBinomial): (True, "Poisson is the limit size -> infinity of NegativeBinomial"),
+        (F.Normal, F.StudentT): (True, "Normal is the limit df -> infinity of StudentT"),
+    }
+    if (a, b) in table:
+        if a is F.Normal and null_family._fixed():
+            return False, False, ""  # a Normal with a fixed mean or variance is not a limit of StudentT()
+        boundary, how = table[(a, b)]
+        return True, boundary, how
+    return False, False, ""
 
 
 def likelihood_ratio_test(null_result: MLEResult, alt_result: MLEResult, *, df: int | None = None) -> LRTestResult:
@@ -596,6 +669,7 @@ def likelihood_ratio_test(null_result: MLEResult, alt_result: MLEResult, *, df: 
             f"{owner}: the models were fitted to different numbers of observations "
             f"(null n={null_result.n}, alternative n={alt_result.n}); they must share the same data."
         )
+    _same_data(owner, [null_result, alt_result])
     d = alt_result.n_params - null_result.n_params if df is None else df
     if isinstance(d, (bool, np.bool_)) or not isinstance(d, (numbers.Integral, np.integer)) or d < 1:
         if df is None:
@@ -604,6 +678,12 @@ def likelihood_ratio_test(null_result: MLEResult, alt_result: MLEResult, *, df: 
                 f"(null {null_result.n_params}, alternative {alt_result.n_params}); pass them in the order (null, alt)."
             )
         raise ValueError(f"{owner}: df must be a positive integer, got {df!r}.")
+    nested, on_boundary, how = _nesting(null_result.family, alt_result.family)
+    if nested is False:
+        raise ValueError(
+            f"{owner}: {null_result.family!r} is not nested in {alt_result.family!r} (the null must be the "
+            "alternative with some parameters fixed); for non-nested models compare AIC/BIC with compare_models."
+        )
     stat = 2.0 * (alt_result.loglik - null_result.loglik)
     tol = 1e-8 * max(1.0, abs(alt_result.loglik))
     if stat < -tol:
@@ -612,13 +692,32 @@ def likelihood_ratio_test(null_result: MLEResult, alt_result: MLEResult, *, df: 
             f"({null_result.loglik:.6g}); the models are not nested or a fit is not at its maximum."
         )
     stat = max(stat, 0.0)
+    pvalue, note = float(stats.chi2.sf(stat, d)), ""
+    if on_boundary and df is None and d == 1:
+        # Self & Liang (1987): with the one extra parameter's null value on the edge of its
+        # domain, the statistic is a 50:50 mixture of chi2(0) (a point mass at 0) and chi2(1).
+        pvalue = 0.5 * pvalue if stat > 0 else 1.0
+        note = (
+            f"{how}: the null value is on the boundary of the parameter space, so the p-value is from the "
+            "50:50 mixture of chi2(0) and chi2(1) (Self & Liang 1987), half the naive chi2(1) p-value"
+        )
     return LRTestResult(
         statistic=float(stat),
         df=int(d),
-        pvalue=float(stats.chi2.sf(stat, d)),
+        pvalue=pvalue,
         loglik_null=float(null_result.loglik),
         loglik_alt=float(alt_result.loglik),
+        note=note,
     )
+
+
+def _same_data(owner: str, results) -> None:
+    ids = {r.data_id for r in results if r.data_id is not None}
+    if len(ids) > 1:
+        raise ValueError(
+            f"{owner}: the fits were made to different data (same number of observations, different values); "
+            "likelihoods are comparable only on the same observations."
+        )
 
 
 def compare_models(results, names=None):
@@ -650,8 +749,14 @@ def compare_models(results, names=None):
         if names is not None:
             raise ValueError(f"{owner}: give names either as dict keys or as names=, not both.")
         names, results = list(results.keys()), list(results.values())
+    elif isinstance(results, MLEResult):
+        results = [results]
+    elif isinstance(results, (str, bytes)) or not hasattr(results, "__iter__"):
+        raise ValueError(f"{owner}: results must be a sequence of MLEResults or a dict name -> MLEResult, got {results!r}.")
     else:
         results = list(results)
+    if names is not None and (isinstance(names, (str, bytes)) or not hasattr(names, "__iter__")):
+        raise ValueError(f"{owner}: names must be a sequence of strings, got {names!r}.")
     if len(results) < 1:
         raise ValueError(f"{owner}: give at least one MLEResult.")
     for i, r in enumerate(results):
@@ -660,6 +765,10 @@ def compare_models(results, names=None):
     ns = {r.n for r in results}
     if len(ns) > 1:
         raise ValueError(f"{owner}: the fits use different numbers of observations {sorted(ns)}; AIC/BIC compare only fits to the same data.")
+    _same_data(owner, results)
+    bad = [i for i, r in enumerate(results) if not np.isfinite(r.loglik)]
+    if bad:
+        raise ValueError(f"{owner}: entry {bad[0]} has a log-likelihood of {results[bad[0]].loglik}; AIC/BIC need finite ones.")
     if names is None:
         names = [repr(r.family) for r in results]
     names = [str(s) for s in names]
@@ -760,6 +869,8 @@ def delta_method(result: MLEResult, g, grad=None, *, level: float = 0.95) -> Del
     cov = np.asarray(result.cov, dtype=float)
     if theta.size != k or cov.shape != (k, k):
         raise ValueError(f"{owner}: result.params ({theta.size} values) do not match result.cov_names ({k}).")
+    if not result.converged:
+        raise ValueError(f"{owner}: the fit did not converge ({result.message}); there is no covariance to propagate.")
 
     def call(vec):
         try:
@@ -800,8 +911,11 @@ def delta_method(result: MLEResult, g, grad=None, *, level: float = 0.95) -> Del
                 down2[i] -= 2 * h
                 grad_vec[i] = (3 * est - 4 * call(down) + call(down2)) / (2 * h)
     else:
-        gv = grad(dict(result.params)) if callable(grad) else grad
-        grad_vec = np.atleast_1d(np.asarray(gv, dtype=float)).ravel()
+        try:
+            gv = grad(dict(result.params)) if callable(grad) else grad
+            grad_vec = np.atleast_1d(np.asarray(gv, dtype=float)).ravel()
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{owner}: grad must be numbers (or a function returning them), got {grad!r} ({exc}).") from None
         if grad_vec.shape != (k,):
             raise ValueError(
                 f"{owner}: grad must have one entry per axis of result.cov ({', '.join(result.cov_names)}), "
@@ -809,10 +923,19 @@ def delta_method(result: MLEResult, g, grad=None, *, level: float = 0.95) -> Del
             )
     if not np.all(np.isfinite(grad_vec)):
         raise ValueError(f"{owner}: the gradient of g at the estimate is not finite ({grad_vec}).")
-    var = float(grad_vec @ cov @ grad_vec)
-    se = float(np.sqrt(max(var, 0.0)))
-    z = stats.norm.ppf(0.5 + level / 2)
-    return DeltaMethodResult(estimate=est, se=se, gradient=grad_vec, level=level, lower=est - z * se, upper=est + z * se)
+    with np.errstate(all="ignore"):
+        var = float(grad_vec @ cov @ grad_vec)
+        se = float(np.sqrt(max(var, 0.0)))
+        z = stats.norm.ppf(0.5 + level / 2)
+        lo, hi = est - z * se, est + z * se
+    if not (np.isfinite(se) and np.isfinite(lo) and np.isfinite(hi)):
+        if np.isnan(cov).any():
+            raise ValueError(
+                f"{owner}: result.cov holds NaN (an estimate on the boundary of the parameter space has no Wald "
+                "standard error); use a likelihood-ratio interval (profile_interval) instead."
+            )
+        raise ValueError(f"{owner}: the delta-method variance {var!r} of g is not finite in float64.")
+    return DeltaMethodResult(estimate=est, se=se, gradient=grad_vec, level=level, lower=lo, upper=hi)
 
 
 # ============================================================================
@@ -908,8 +1031,12 @@ def sandwich_covariance(family: Family, data, params) -> np.ndarray:
             f"{owner}: the observed information at {p} is not positive definite (eigenvalues {eig}); "
             "the point is not a strict local maximum."
         )
-    J_inv = np.linalg.inv(J)
-    cov = J_inv @ (scores.T @ scores) @ J_inv
+    with float_errors(owner, "the sandwich J^-1 B J^-1"):
+        J_inv = np.linalg.inv(J)
+        cov = J_inv @ (scores.T @ scores) @ J_inv
+        ok = bool(np.isfinite(cov).all())
+    if not ok:
+        raise ValueError(f"{owner}: the sandwich covariance at {p} overflows float64 (scores of extreme magnitude).")
     return 0.5 * (cov + cov.T)
 
 

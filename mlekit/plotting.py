@@ -17,6 +17,8 @@ What to use when
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from ._lazy import stats
 
@@ -26,12 +28,39 @@ from .results import MLEResult
 __all__ = ["plot_loglik", "plot_loglik_surface", "plot_fit", "qq_plot"]
 
 
-def _axes(ax):
+def _axes(ax, owner: str = "plotting"):
+    if ax is not None:
+        from matplotlib.axes import Axes
+
+        if not isinstance(ax, Axes):
+            raise ValueError(f"{owner}: ax must be a matplotlib Axes (e.g. from plt.subplots()) or None, got {ax!r}.")
+        return ax
     import matplotlib.pyplot as plt
 
-    if ax is None:
-        _, ax = plt.subplots()
+    _, ax = plt.subplots()
     return ax
+
+
+def _check_count(value, owner: str, name: str, lo: int, hi: int) -> int:
+    """An integer in [lo, hi]: enough points to draw a line, not so many that drawing takes minutes."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)) or not lo <= value <= hi:
+        raise ValueError(f"{owner}: {name} must be an integer from {lo} to {hi}, got {value!r}.")
+    return int(value)
+
+
+def _finite_values(values, owner: str, name: str, *, increasing: bool = False, at_least: int = 1) -> np.ndarray:
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.ndim != 1 or arr.size < at_least or not np.isfinite(arr).all():
+        raise ValueError(f"{owner}: {name} must be a 1-D array of at least {at_least} finite numbers, got {values!r}.")
+    if increasing and not np.all(np.diff(arr) > 0):
+        raise ValueError(f"{owner}: {name} must be strictly increasing, got {values!r}.")
+    return arr
+
+
+_HIST_RULES = ("auto", "fd", "doane", "scott", "stone", "rice", "sturges", "sqrt")
 
 
 def _result_for(family, x, result, owner):
@@ -90,6 +119,13 @@ def plot_loglik(
     family = _check_family(family, owner)
     if interval not in ("lr", "wald", None):
         raise ValueError(f"{owner}: interval must be 'lr', 'wald' or None, got {interval!r}.")
+    num = _check_count(num, owner, "num", 2, 5001)  # each point of a profile is a maximization
+    if grid is not None:
+        grid = _finite_values(grid, owner, "grid", at_least=2)
+        if grid.size > 5001:
+            raise ValueError(f"{owner}: grid has {grid.size} points; at most 5001 (each is a profile maximization).")
+    if ax is not None:
+        _axes(ax, owner)
     x = family.check_data(data)
     param = _only_param(family, param, owner)
     result = _result_for(family, x, result, owner)
@@ -110,10 +146,10 @@ def plot_loglik(
             hi = spec.upper if ("upper" in lr.boundary and not spec.upper_open) else min(hi, spec.upper - pad)
         grid = np.linspace(lo, hi, num)
     grid = np.asarray(grid, dtype=float)
-    if grid.ndim != 1 or grid.size < 2:
-        raise ValueError(f"{owner}: grid must be a 1-D array of at least 2 values, got shape {grid.shape}.")
+    if grid.ndim != 1 or grid.size < 2 or not np.isfinite(grid).all():
+        raise ValueError(f"{owner}: grid must be a 1-D array of at least 2 finite values, got shape {grid.shape}.")
     ell = profile_loglik(family, x, param, grid, result=result)
-    ax = _axes(ax)
+    ax = _axes(ax, owner)
     multi = len(family.param_names) > 1
     label = "profile log-likelihood" if multi else "log-likelihood"
     ax.plot(grid, ell, color="C0", label=label)
@@ -129,7 +165,8 @@ def plot_loglik(
     finite = ell[np.isfinite(ell)]
     if finite.size:
         bottom = max(finite.min(), result.loglik - 4 * lr.cutoff)
-        ax.set_ylim(bottom - 0.05 * (result.loglik - bottom + 1e-12), result.loglik + 0.1 * (result.loglik - bottom + 1e-12))
+        span = max(result.loglik - bottom, 1e-9 * max(1.0, abs(result.loglik)))  # never an empty range
+        ax.set_ylim(bottom - 0.05 * span, result.loglik + 0.1 * span)
     ax.set_xlabel(param)
     ax.set_ylabel(label)
     ax.set_title(f"{label.capitalize()} of {param}: {family!r}, n = {x.size}")
@@ -179,6 +216,15 @@ def plot_loglik_surface(
     owner = "plot_loglik_surface"
     if not isinstance(family, Family):
         raise ValueError(f"{owner}: family must be an mlekit family, got {family!r}.")
+    num = _check_count(num, owner, "num", 2, 401)  # num**2 log-likelihoods
+    if np.ndim(levels) == 0:
+        levels = _check_count(levels, owner, "levels", 1, 1000)
+    else:
+        levels = _finite_values(levels, owner, "levels", increasing=True)
+    if ax is not None:
+        _axes(ax, owner)
+    if params is not None and (isinstance(params, (str, bytes)) or not hasattr(params, "__iter__")):
+        raise ValueError(f"{owner}: params must be two parameter names, e.g. ('mu', 'sigma2'), got {params!r}.")
     names = tuple(params) if params is not None else family.param_names
     if len(names) != 2 or set(names) != set(family.param_names) or any(s.size is not None for s in family.params):
         raise ValueError(
@@ -200,20 +246,38 @@ def plot_loglik_surface(
             if np.isfinite(s.upper):
                 hi = min(hi, s.upper - 1e-3 * (s.upper - est if est < s.upper else 1.0))
             ranges.append((lo, hi))
-    ranges = np.asarray(ranges, dtype=float)
-    if ranges.shape != (2, 2) or not np.all(ranges[:, 0] < ranges[:, 1]):
+    try:
+        ranges = np.asarray(ranges, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{owner}: ranges must be ((lo, hi), (lo, hi)) with finite lo < hi, got {ranges!r}.") from None
+    if ranges.shape != (2, 2) or not np.isfinite(ranges).all() or not np.all(ranges[:, 0] < ranges[:, 1]):
         raise ValueError(f"{owner}: ranges must be ((lo, hi), (lo, hi)) with lo < hi, got {ranges.tolist()}.")
     for n_, (lo, hi) in zip(names, ranges):
         if not (specs[n_].contains(lo) and specs[n_].contains(hi)):
             raise ValueError(f"{owner}: range [{lo:g}, {hi:g}] of {n_} leaves its domain {specs[n_].describe()}.")
     g0 = np.linspace(*ranges[0], num)
     g1 = np.linspace(*ranges[1], num)
-    Z = np.array([[family.loglik(x, **{names[0]: a, names[1]: b}) for a in g0] for b in g1])
-    ax = _axes(ax)
+
+    def ell(a, b):  # on the data checked above; a point the model cannot evaluate is left blank
+        try:
+            q = family.check_params({names[0]: a, names[1]: b}, where=owner)
+            return family._loglik_checked(x, q, owner)
+        except ValueError:
+            return np.nan
+
+    Z = np.array([[ell(a, b) for a in g0] for b in g1])
+    Z[~np.isfinite(Z)] = np.nan
+    if not np.isfinite(Z).any():
+        raise ValueError(f"{owner}: the log-likelihood is not finite anywhere on the grid {ranges.tolist()}.")
+    Z = np.ma.masked_invalid(Z)
+    ax = _axes(ax, owner)
     if np.ndim(levels) == 0:  # quadratically spaced drops below the maximum: detail near the MLE
-        top = max(float(np.max(Z)), float(result.loglik))
-        drop = top - float(np.min(Z[np.isfinite(Z)]))
+        top = max(float(Z.max()), float(result.loglik))
+        drop = max(top - float(Z.min()), 1e-9 * max(1.0, abs(top)))
         levels = np.sort(top - np.linspace(0.0, np.sqrt(drop), int(levels) + 1)[1:] ** 2)
+        levels = np.unique(levels)
+        if levels.size < 2:
+            levels = np.array([top - drop, top])
     cs = ax.contour(g0, g1, Z, levels=levels, cmap="viridis")
     ax.clabel(cs, inline=True, fontsize=7, fmt="%.4g")
     ax.plot([result.params[names[0]]], [result.params[names[1]]], "*", color="C3", markersize=12, label="MLE", zorder=4)
@@ -289,9 +353,17 @@ def plot_fit(result: MLEResult, data, *, bins="auto", ax=None):
     owner = "plot_fit"
     if not isinstance(result, MLEResult):
         raise ValueError(f"{owner}: result must be an MLEResult from mlekit.fit, got {result!r}.")
+    if isinstance(bins, str):
+        if bins not in _HIST_RULES:
+            raise ValueError(f"{owner}: bins must be an integer, a sequence of edges or one of {', '.join(_HIST_RULES)}; got {bins!r}.")
+    elif np.ndim(bins) == 0:
+        bins = _check_count(bins, owner, "bins", 1, 10_000)
+    else:
+        bins = _finite_values(bins, owner, "bins", increasing=True, at_least=2)
+    if ax is not None:
+        _axes(ax, owner)
     fam = result.family
     x = fam.check_data(data)
-    ax = _axes(ax)
     if fam.discrete:
         if isinstance(fam, Categorical):
             support = np.arange(fam.k)
@@ -299,24 +371,41 @@ def plot_fit(result: MLEResult, data, *, bins="auto", ax=None):
             hi = int(x.max())
             if isinstance(fam, (Bernoulli, Binomial)):
                 hi = 1 if isinstance(fam, Bernoulli) else fam.n
+            if hi > 10_000:
+                raise ValueError(
+                    f"{owner}: the counts reach {hi}; a bar per count from 0 would be {hi + 1} bars. "
+                    "Plot a histogram of the counts instead (or a fit of their logarithm)."
+                )
             support = np.arange(0, hi + 1)
+        ax = _axes(ax, owner)
         freq = np.bincount(x.astype(np.intp), minlength=support.size)[: support.size] / x.size
-        pmf = np.exp(fam.logpdf(support, **result.params))
+        pmf = np.exp(fam._logdensity(support, fam.check_params(dict(result.params), where=owner), owner))
         ax.bar(support, freq, width=0.8, color="C0", alpha=0.5, label="data (relative frequency)")
         ax.plot(support, pmf, "o", color="C3", label="fitted pmf")
         ax.vlines(support, 0, pmf, color="C3", linewidth=1)
         ax.set_ylabel("probability")
     else:
-        counts, edges = np.histogram(x, bins=bins)
-        dens = counts / (x.size * np.diff(edges))
+        with np.errstate(all="ignore"):
+            try:
+                counts, edges = np.histogram(x, bins=bins)
+            except (ValueError, MemoryError) as exc:
+                raise ValueError(f"{owner}: numpy.histogram cannot bin these data with bins={bins!r} ({exc}).") from None
+            dens = counts / (x.size * np.diff(edges))
+        if not np.isfinite(dens).all() or not np.isfinite(edges).all():
+            raise ValueError(f"{owner}: the histogram of these data is not finite in float64 (data of extreme magnitude).")
+        ax = _axes(ax, owner)
         ax.bar(edges[:-1], dens, width=np.diff(edges), align="edge", color="C0", alpha=0.5, label="data (histogram)")
         pad = 0.05 * (edges[-1] - edges[0])
         grid = np.linspace(edges[0] - pad, edges[-1] + pad, 400)
-        try:
-            fam.check_data(grid)
-        except ValueError:  # e.g. Exponential: no density below 0
-            grid = grid[grid >= 0]
-        ax.plot(grid, np.exp(fam.logpdf(grid, **result.params)), color="C3", label="fitted density")
+        p = fam.check_params(dict(result.params), where=owner)
+        dens_fit = np.full(grid.size, np.nan)
+        for i, g in enumerate(grid):  # the fitted density where the model has one (e.g. none below 0)
+            try:
+                dens_fit[i] = np.exp(fam._logdensity(fam._check_support(np.array([g])), p, owner)[0])
+            except ValueError:
+                pass
+        keep = np.isfinite(dens_fit)
+        ax.plot(grid[keep], dens_fit[keep], color="C3", label="fitted density")
         ax.set_ylabel("density")
     ax.set_xlabel("x")
     ax.set_title(f"Fitted {fam!r} vs data, n = {x.size}")
@@ -339,12 +428,17 @@ def qq_plot(result: MLEResult, data, *, ax=None):
     owner = "qq_plot"
     if not isinstance(result, MLEResult):
         raise ValueError(f"{owner}: result must be an MLEResult from mlekit.fit, got {result!r}.")
+    if ax is not None:
+        _axes(ax, owner)
     fam = result.family
     x = np.sort(fam.check_data(data).astype(float))
     dist = _scipy_dist(fam, result.params, owner)
     probs = (np.arange(1, x.size + 1) - 0.5) / x.size
-    q = dist.ppf(probs)
-    ax = _axes(ax)
+    with np.errstate(all="ignore"):
+        q = np.asarray(dist.ppf(probs), dtype=float)
+    if not np.isfinite(q).all():
+        raise ValueError(f"{owner}: the fitted model's quantiles are not finite in float64 at these parameters.")
+    ax = _axes(ax, owner)
     ax.plot(q, x, "o", color="C0", markersize=4, label="data")
     lo, hi = min(q.min(), x.min()), max(q.max(), x.max())
     ax.plot([lo, hi], [lo, hi], color="C3", linestyle="--", label="y = x")

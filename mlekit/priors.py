@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 from ._lazy import stats
 
+from ._validation import data_digest, float_errors
 from .families import Bernoulli, Binomial, Categorical, Exponential, Family, Poisson
 from .results import MLEResult
 
@@ -99,6 +100,18 @@ class Posterior:
         return f"Posterior({self.name}: {inner})"
 
 
+def _quiet(method):
+    """Run a prior's method with float errors turned into a ValueError that names the prior."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with float_errors(f"{self!r}.{method.__name__}", "the posterior"):
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class _ConjugatePrior:
     """Shared plumbing: family check, result assembly."""
 
@@ -139,7 +152,25 @@ class _ConjugatePrior:
         return "no conjugate prior for it is provided here."
 
     def _result(self, family, x, params, cov, cov_names, boundary, message) -> MLEResult:
-        loglik = float(family.loglik(x, **params))
+        owner = f"{self!r}.fit_map"
+        with float_errors(owner, "the MAP estimate"):
+            finite = all(np.all(np.isfinite(v)) for v in params.values())
+            cov = np.asarray(cov, dtype=float)
+            d = np.diag(cov)
+            # a variance is nan only for a mode on the edge (no curvature there)
+            cov_ok = bool(np.all(np.isfinite(d) | np.isnan(d)) and np.all(np.isfinite(d) | bool(boundary)))
+            # an interior mode has a positive variance: 0 or a subnormal is an underflow
+            edge = set(boundary)
+            cov_ok = cov_ok and all(
+                not (np.isfinite(d[i]) and d[i] < np.finfo(float).tiny) for i, c in enumerate(cov_names) if c not in edge
+            )
+        if not (finite and cov_ok):
+            raise ValueError(
+                f"{owner}: the posterior mode {params!r} or its variance is not finite in float64 (prior "
+                "parameters or data of extreme magnitude); use moderate prior parameters."
+            )
+        # the data were checked once by the caller; only the estimate is checked here
+        loglik = family._loglik_checked(x, family.check_params(dict(params), where="fit_map"), "fit_map")
         sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))  # nan (mode on the edge) stays nan
         se, i = {}, 0
         for name, value in params.items():
@@ -160,6 +191,7 @@ class _ConjugatePrior:
             iterations=0,
             boundary=tuple(boundary),
             information="observed",
+            data_id=data_digest(x),
         )
 
 
@@ -200,15 +232,17 @@ class BetaPrior(_ConjugatePrior):
     def _counts(self, family, data, where):
         family = self._check_family(family, where)
         x = family.check_data(data)
-        s = float(np.sum(x))
+        s = float(np.sum(x, dtype=float))
         trials = float(x.size * (family.n if isinstance(family, Binomial) else 1))
         return family, x, s, trials
 
+    @_quiet
     def posterior(self, family, data) -> Posterior:
         """Posterior Beta(a + s, b + N - s)."""
         _, _, s, trials = self._counts(family, data, "posterior")
         return Posterior("Beta", {"a": self.a + s, "b": self.b + trials - s})
 
+    @_quiet
     def fit_map(self, family, data, **options) -> MLEResult:
         """MAP estimate of ``p``; see the class Notes and the module docstring for conventions."""
         self._check_options(options)
@@ -264,7 +298,10 @@ class DirichletPrior(_ConjugatePrior):
     families = (Categorical,)
 
     def __init__(self, alpha):
-        arr = np.asarray(alpha, dtype=float) if not isinstance(alpha, (bool, np.bool_)) else None
+        try:
+            arr = np.asarray(alpha, dtype=float) if not isinstance(alpha, (bool, np.bool_)) else None
+        except (TypeError, ValueError):
+            arr = None
         if arr is None or arr.ndim > 1 or arr.size == 0:
             raise ValueError(f"DirichletPrior: alpha must be a positive number or a vector of them, got {alpha!r}.")
         if not np.all(np.isfinite(arr)) or not np.all(arr > 0):
@@ -285,12 +322,14 @@ class DirichletPrior(_ConjugatePrior):
             )
         return self.alpha.copy()
 
+    @_quiet
     def posterior(self, family, data) -> Posterior:
         """Posterior Dirichlet(alpha + counts)."""
         family = self._check_family(family, "posterior")
         counts = family.counts(data)
         return Posterior("Dirichlet", {"alpha": self._alpha_for(family, "posterior") + counts})
 
+    @_quiet
     def fit_map(self, family, data, **options) -> MLEResult:
         """MAP estimate of ``theta``; see the class Notes and the module docstring."""
         self._check_options(options)
@@ -346,16 +385,18 @@ class GammaPrior(_ConjugatePrior):
     def _post(self, family, data, where):
         family = self._check_family(family, where)
         x = family.check_data(data)
-        total = float(np.sum(x))
+        total = float(np.sum(x, dtype=float))
         if isinstance(family, Poisson):
             return family, x, self.shape + total, self.rate + x.size
         return family, x, self.shape + x.size, self.rate + total
 
+    @_quiet
     def posterior(self, family, data) -> Posterior:
         """Posterior Gamma(shape, rate); see the class Notes."""
         _, _, A, B = self._post(family, data, "posterior")
         return Posterior("Gamma", {"shape": A, "rate": B})
 
+    @_quiet
     def fit_map(self, family, data, **options) -> MLEResult:
         """MAP estimate of the rate; see the class Notes and the module docstring."""
         self._check_options(options)
@@ -365,7 +406,7 @@ class GammaPrior(_ConjugatePrior):
         if A > 1:
             value = (A - 1) / B
             return self._result(
-                family, x, {name: value}, np.array([[(A - 1) / B**2]]), (name,), (), f"MAP: mode of the {post}"
+                family, x, {name: value}, np.array([[value / B]]), (name,), (), f"MAP: mode of the {post}"
             )
         message = (
             f"MAP: the {post} is largest at the edge {name} = 0; the log-posterior has no curvature "

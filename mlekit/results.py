@@ -11,6 +11,14 @@ from ._lazy import stats
 __all__ = ["MLEResult"]
 
 
+def _check_level(level, owner: str) -> float:
+    import numbers
+
+    if isinstance(level, (bool, np.bool_)) or not isinstance(level, numbers.Real) or not 0 < level < 1:
+        raise ValueError(f"{owner}: level must be a number strictly between 0 and 1, got {level!r}.")
+    return float(level)
+
+
 class InformationCriteria:
     """AIC and BIC from ``loglik``, ``n`` and ``n_params``, for every result class.
 
@@ -52,7 +60,9 @@ class MLEResult(InformationCriteria):
     n : int
         Number of observations.
     converged : bool
-        True when the estimate is a genuine maximum with a finite log-likelihood.
+        True when the estimate is a genuine maximum with a finite log-likelihood:
+        for numerical fits, within 1e-3 standard errors of a strict local maximum
+        by the checks listed in :mod:`mlekit.fit`.
     message : str
         How the fit went, in words; says why when ``converged`` is False.
     method : str
@@ -72,6 +82,10 @@ class MLEResult(InformationCriteria):
         The optimizer's trace for numerical fits: iterates (in the family's
         own parameters), log-likelihood, gradient norm and step size per
         iteration. ``None`` for closed forms.
+    data_id : str or None
+        A fingerprint of the data the model was fitted to (their size and a
+        sample of their values): ``likelihood_ratio_test`` and
+        ``compare_models`` use it to refuse fits to different data.
     """
 
     family: object
@@ -88,6 +102,7 @@ class MLEResult(InformationCriteria):
     boundary: tuple = ()
     information: str = "expected"
     trace: object = field(default=None, repr=False)
+    data_id: str | None = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------ criteria
     @property
@@ -111,8 +126,7 @@ class MLEResult(InformationCriteria):
 
         statsmodels: ``conf_int(alpha=1 - level)``.
         """
-        if not (isinstance(level, (float, int)) and 0 < level < 1):
-            raise ValueError(f"conf_int: level must be a number strictly between 0 and 1, got {level!r}.")
+        _check_level(level, "conf_int")
         exact = self.family._exact_conf_int(self.params, self.n, float(level))
         if exact is not None:
             return exact
@@ -165,7 +179,7 @@ class MLEResult(InformationCriteria):
 
     def summary(self, level: float = 0.95) -> str:
         """A plain-text table of the fit (what ``print(result)`` would want)."""
-        pct = f"{100 * level:g}%"
+        pct = f"{100 * _check_level(level, 'summary'):g}%"
         lines = [f"{self._title}: {self.family!r}"]
         lines += [f"  {k:<15} {v}" for k, v in self._header()[1:]]
         lines.append(f"  {'message':<15} {self.message}")

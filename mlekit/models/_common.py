@@ -8,6 +8,45 @@ import numbers
 import numpy as np
 
 
+_CONTROLLER = []  # a threadpoolctl ThreadpoolController, made on first use (it costs ~3 ms once)
+
+
+def single_threaded_blas():
+    """A context in which BLAS runs on one thread (threadpoolctl, if installed; else nothing).
+
+    The models make many small BLAS calls (a p x 8192 block at a time). Split over
+    threads, each call waits for its threads to meet; on a machine where another process
+    holds a core, that wait is a scheduler time slice per call, and a 35 ms logistic fit
+    took 0.4-1.1 s with two threads against 0.12 s with one (measured beside a busy
+    process; see benchmarks/bench_models.py). Entering the context costs ~20 us.
+    """
+    from contextlib import nullcontext
+
+    if not _CONTROLLER:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _CONTROLLER.append(ThreadpoolController())
+        except Exception:  # not installed, or it cannot inspect this process: leave threads alone
+            _CONTROLLER.append(None)
+    ctl = _CONTROLLER[0]
+    return nullcontext() if ctl is None else ctl.limit(limits=1, user_api="blas")
+
+
+def check_magnitudes(X: np.ndarray, owner: str, columns, *, name: str = "X") -> None:
+    """Refuse columns whose values float64 cannot square (|x| beyond 1e150, or all below
+    1e-150 but not all zero): the information X'WX would over- or underflow."""
+    with np.errstate(all="ignore"):
+        big = np.abs(X).max(axis=0)
+    for j, m in enumerate(big):
+        if m > 1e150 or 0 < m < 1e-150:
+            raise ValueError(
+                f"{owner}: {name} column {columns[j]!r} holds values of magnitude {m:.3g}, beyond what float64 can "
+                f"square (X'WX would {'over' if m > 1 else 'under'}flow); rescale the column (divide or multiply it "
+                "by a power of 10) and transform its coefficient back."
+            )
+
+
 def design_matrix(X, owner: str, *, name: str = "X", default_prefix: str = "x"):
     """Return ``(array of shape (n, p), column names)`` from an array-like or a DataFrame.
 

@@ -21,7 +21,15 @@ from scipy import special
 from .._lazy import linalg, optimize, stats
 from ..results import InformationCriteria
 from .._validation import as_data
-from ._common import check_count, check_level, check_positive, design_matrix, html_tables
+from ._common import (
+    check_count,
+    check_level,
+    check_magnitudes,
+    check_positive,
+    design_matrix,
+    html_tables,
+    single_threaded_blas,
+)
 
 __all__ = ["LogisticResult", "LogisticTrace", "Separation", "logistic_regression"]
 
@@ -101,9 +109,8 @@ class LogisticResult(InformationCriteria):
     cov : ndarray
         Inverse observed information (the negative inverse Hessian of the
         log-likelihood, penalized when ``l2 > 0``), axes ``cov_names``; evaluated
-        at the iterate before the last (tiny) Newton step, less than ``tol`` from
-        the estimate (statsmodels evaluates one more Hessian at the estimate; the
-        two agree to about ``tol`` relative).
+        at the estimate, or at the iterate before the last Newton step when that
+        step was below ``1e-8 * sqrt(n)`` standard errors (the two agree to ~1e-8 relative).
         statsmodels: ``cov_params()``; R: ``vcov``.
     cov_names : tuple of str
         Names of the axes of ``cov`` (the keys of ``params``, in order).
@@ -280,13 +287,14 @@ def logistic_regression(
         and a flat prior on the intercept; scikit-learn's
         ``LogisticRegression(C=1/l2)`` (which also leaves the intercept unpenalized).
     tol : float, default 1e-8
-        Stop after a Newton step whose largest component is below
-        ``tol * (1 + max|beta|)`` (statsmodels' Newton stops on an absolute
-        change below 1e-8). Newton
-        converges quadratically, so the estimate is then accurate to about
-        ``tol**2``. The log-likelihood and gradient are those at the estimate;
-        the covariance uses the Hessian of the last step, at a point less than
-        ``tol`` away.
+        Stop after a Newton step whose decrement :math:`\lambda^2 = g^\top H^{-1} g`
+        is at most ``tol``: the step is at most ``sqrt(tol)`` standard errors long
+        (:math:`\lambda` is its length in the metric of the information, so the
+        test does not change when a column is rescaled), and Newton's quadratic
+        convergence leaves the estimate within about ``tol`` standard errors of
+        the maximum. The log-likelihood, gradient and covariance are those at the
+        estimate (the covariance from the Hessian of the last step when that step
+        was below ``1e-8 * sqrt(n)`` standard errors, where the two agree to ~1e-8).
     max_iter : int, default 100
         Maximum number of Newton steps.
 
@@ -369,7 +377,8 @@ def logistic_regression(
         XT[0] = 1.0
     for i in range(0, X.shape[0], _CHUNK):  # blocked transpose: faster than one strided copy
         XT[int(intercept):, i : i + _CHUNK] = X[i : i + _CHUNK].T
-    return _newton(XT, y, names, intercept=intercept, l2=l2, tol=tol, max_iter=max_iter, columns=columns)
+    with single_threaded_blas(), np.errstate(all="ignore"):  # every result is checked for inf/nan below
+        return _newton(XT, y, names, intercept=intercept, l2=l2, tol=tol, max_iter=max_iter, columns=columns)
 
 
 def _check_y(y, n: int) -> np.ndarray:
@@ -393,7 +402,7 @@ def _check_y(y, n: int) -> np.ndarray:
     return y
 
 
-def _check_start_information(H: np.ndarray, names: tuple, intercept: bool) -> None:
+def _check_start_information(H: np.ndarray, names: tuple, intercept: bool, XT: np.ndarray) -> None:
     """Refuse zero or constant columns and linearly dependent columns, from the first Hessian.
 
     At the start the weights are one constant ``w0``, so ``H = w0 X'X`` (plus the
@@ -401,6 +410,9 @@ def _check_start_information(H: np.ndarray, names: tuple, intercept: bool) -> No
     """
     G = np.diag(H).copy()
     for j in range(1 if intercept else 0, len(names)):
+        if not (np.isfinite(G[j]) and G[j] >= np.finfo(float).tiny):
+            # the column's squares overflow or underflow: find which, from the column itself
+            check_magnitudes(XT[j : j + 1].T, _OWNER, (names[j],))
         if G[j] == 0:
             raise ValueError(f"{_OWNER}: column {names[j]!r} is all zeros; its coefficient is not identified. Drop it.")
         if intercept:
@@ -516,6 +528,15 @@ def _objective(XT, y, beta, l2, mask, eta, e, tmp):
     return ll, ll - pen
 
 
+def _cholesky(H: np.ndarray):
+    """``scipy.linalg.cho_factor(H)`` if ``H`` is numerically positive definite, else None."""
+    try:
+        c = linalg.cho_factor(H, lower=False, check_finite=False)
+    except linalg.LinAlgError:
+        return None
+    return c if np.all(np.isfinite(c[0])) else None
+
+
 def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticResult:
     p, n = XT.shape
     mask = np.ones(p)
@@ -555,25 +576,26 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
             if separation is not None:
                 break
         if it == 0:
-            _check_start_information(H, names, intercept)
-        try:
-            H_chol = linalg.cho_factor(H, lower=False, check_finite=False)
-            if not np.all(np.isfinite(H_chol[0])):
-                raise linalg.LinAlgError("non-finite Cholesky factor")
-        except linalg.LinAlgError:
-            H_chol = None
+            _check_start_information(H, names, intercept, XT)
+        H_chol = _cholesky(H)
+        if H_chol is None:
             if l2 == 0 and not checked:
                 checked = True
                 separation = _find_separation(XT.T, y, names)
             message = "the Hessian stopped being numerically positive definite"
             break
         step = linalg.cho_solve(H_chol, grad, check_finite=False)
-        small = np.max(np.abs(step)) <= tol * (1.0 + np.max(np.abs(beta)))
+        if not np.isfinite(step).all():
+            message = "the Newton step is not finite (the information is numerically singular)"
+            H_chol = None
+            break
+        decrement = float(np.sqrt(max(float(grad @ step), 0.0)))  # the step in standard errors
+        small = decrement * decrement <= tol
         if not small and it >= max_iter:
             if l2 == 0 and not checked:
                 checked = True
                 separation = _find_separation(XT.T, y, names)
-            message = f"no convergence after max_iter={max_iter} Newton steps (last step size {np.max(np.abs(step)):.3g})"
+            message = f"no convergence after max_iter={max_iter} Newton steps (last step {decrement:.3g} standard errors)"
             break
         # step, halving while the objective would decrease (rounding slack near the optimum)
         halved = 0
@@ -597,18 +619,30 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
         beta, eta, e, ll, obj, cur = cand, eta_c, e_c, ll_c, obj_c, 1 - cur
         it += 1
         if small:
-            # The last step was below tol: quadratic convergence makes the new point accurate to
-            # about tol**2. Record it; the covariance comes from the Hessian just factorized, at a
-            # point less than tol away (saves one O(n p^2) Hessian).
-            _residual(y, eta, e, work)
-            grad = XT @ work.rw[0]
+            # The last step was at most sqrt(tol) standard errors: quadratic convergence puts the
+            # new point within about tol standard errors of the maximum. Record it. The
+            # covariance comes from the Hessian just factorized when the variances there agree with
+            # those at the estimate to ~1e-8 (the information per observation changes by O(1) per
+            # unit of beta, so a step of lambda standard errors, i.e. lambda / sqrt(n) in those
+            # units, moves it by ~lambda / sqrt(n) relative): lambda <= 1e-8 sqrt(n) saves one
+            # O(n p^2) Hessian (at n = 1e5 the last step is ~4e-7). Else a fresh Hessian.
+            if decrement <= 1e-8 * np.sqrt(n):
+                _residual(y, eta, e, work)
+                grad = XT @ work.rw[0]
+            else:
+                grad, H = _grad_hess(XT, y, eta, e, work, intercept)
+                if l2:
+                    H[np.diag_indices(p)] += l2 * mask
+                H_chol = _cholesky(H)
             if l2:
                 grad -= l2 * mask * beta
             iterates.append(beta.copy())
             lls.append(obj)
             gnorms.append(float(np.linalg.norm(grad)))
             halvings.append(halved)
-            converged = True
+            converged = H_chol is not None
+            if not converged:
+                message = "the information is not positive definite at the estimate"
             break
 
     trace = LogisticTrace(
@@ -618,7 +652,10 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
         converged = False
         message = _separation_message(separation)
     elif converged:
-        message = f"converged: Newton step below tol={tol:g} after {it} step(s)"
+        message = (
+            f"converged: last Newton step {decrement:.2g} standard errors (decrement {decrement**2:.2g} <= "
+            f"tol={tol:g}) after {it} step(s)"
+        )
 
     if converged and H_chol is not None:
         cov = linalg.cho_solve(H_chol, np.eye(p), check_finite=False)

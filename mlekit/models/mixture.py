@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._validation import RESCALE, as_rng
 from ..results import InformationCriteria
-from ._common import check_count, check_positive, design_matrix, html_tables
+from ._common import check_count, check_positive, design_matrix, html_tables, single_threaded_blas
 
 __all__ = ["MixtureResult", "MixtureStart", "MixtureTrace", "gaussian_mixture"]
 
@@ -38,8 +39,9 @@ class MixtureStart:
     converged : bool
         The increase per observation fell below ``tol`` before ``max_iter``.
     collapsed : bool
-        A component degenerated (see :func:`gaussian_mixture`, Notes); such a
-        start is never preferred to a healthy one.
+        A component degenerated, or two components coincide (see
+        :func:`gaussian_mixture`, Notes); such a start is never preferred to a
+        healthy one.
     reason : str
         Why the start counts as collapsed ("" otherwise).
     """
@@ -299,19 +301,29 @@ def gaussian_mixture(
     floor = check_positive(min_variance, _OWNER, "min_variance")
     if floor >= 1:
         raise ValueError(f"{_OWNER}: min_variance is a fraction of the data's variance and must be < 1, got {min_variance!r}.")
-    center = X.mean(axis=0)
-    scale = X.std(axis=0)
-    if np.any(scale == 0):
-        j = int(np.flatnonzero(scale == 0)[0])
+    constant = ~(X.max(axis=0) > X.min(axis=0))
+    if constant.any():
+        j = int(np.flatnonzero(constant)[0])
         raise ValueError(f"{_OWNER}: x is constant in coordinate {j}; a mixture needs spread in every coordinate.")
+    rng = as_rng(rng, _OWNER)
+    # Standardize without squaring raw values: divide by a power of two near each
+    # coordinate's magnitude first (exact), so data at 1e-300 or 1e300 neither under- nor
+    # overflow on the way to their mean and standard deviation.
+    with np.errstate(all="ignore"):
+        p2 = np.exp2(np.round(np.log2(np.abs(X).max(axis=0))))
+        Xs = X / p2
+        c_s = Xs.mean(axis=0)
+        s_s = Xs.std(axis=0)
+        center, scale = c_s * p2, s_s * p2
+        Z = (Xs - c_s) / s_s
+    if not (np.isfinite(center).all() and np.isfinite(scale).all() and np.all(scale > 0) and np.isfinite(Z).all()):
+        raise ValueError(f"{_OWNER}: the spread of x is beyond the range float64 can represent; {RESCALE}.")
     n_distinct = len(np.unique(X, axis=0))
     if k > n_distinct:
         raise ValueError(f"{_OWNER}: k={k} components but only {n_distinct} distinct observations.")
-    Z = (X - center) / scale
-    rng = np.random.default_rng(rng)
 
     if init is not None:
-        inits = [init] if isinstance(init, dict) else list(init)
+        inits = [init] if isinstance(init, dict) else list(init) if isinstance(init, (list, tuple)) else []
         if not inits or not all(isinstance(i, dict) for i in inits):
             raise ValueError(f"{_OWNER}: init must be a dict or a non-empty list of dicts with 'means' (and optionally 'weights', 'covariances').")
         starts = [_user_start(i, k, d, univariate, center, scale, Z, floor, s) for s, i in enumerate(inits)]
@@ -325,7 +337,21 @@ def gaussian_mixture(
     s = 0
     while s < planned:
         start = starts[s] if starts is not None else _random_start(Z, k, rng, floor)
-        run = _em(Z, *start, floor=floor, max_iter=max_iter, tol=tol)
+        with single_threaded_blas():  # many small products per EM step (see single_threaded_blas)
+            run = _em(Z, *start, floor=floor, max_iter=max_iter, tol=tol)
+        for _split in range(k - 1):
+            if run["pair"] is None:
+                break
+            # two components fell together: EM alone never separates them again (a saddle).
+            # Split the pair along its main axis and go on from there.
+            with single_threaded_blas():
+                again = _em(Z, *_split_pair(run["params"], run["pair"], floor), floor=floor, max_iter=max_iter, tol=tol)
+            again["iterations"] += run["iterations"]  # the trace is the run from the split (EM never goes down on it)
+            if (not again["collapsed"], again["loglik"]) >= (not run["collapsed"], run["loglik"]):
+                again["split"] = True
+                run = again
+            else:
+                break
         rec = MixtureStart(
             loglik=run["loglik"] - n * float(np.log(scale).sum()),
             iterations=run["iterations"],
@@ -346,15 +372,22 @@ def gaussian_mixture(
     w, mu, S = run["params"]
     order = np.argsort(mu[:, 0], kind="stable")
     w, mu, S = w[order], mu[order], S[order]
-    means = center + mu * scale
-    covs = S * np.outer(scale, scale)
-    shift = n * float(np.log(scale).sum())
+    with np.errstate(all="ignore"):
+        means = center + mu * scale
+        covs = S * np.outer(scale, scale)
+        shift = n * float(np.log(scale).sum())
+        var_ok = np.isfinite(covs).all() and np.all(np.diagonal(covs, axis1=1, axis2=2) >= np.finfo(float).tiny)
+    if not (np.isfinite(means).all() and var_ok and np.isfinite(run["loglik"] - shift)):
+        raise ValueError(
+            f"{_OWNER}: the fitted means or covariances leave the range of float64 (x of extreme magnitude); {RESCALE}."
+        )
     rec = records[idx]
     n_coll = sum(r.collapsed for r in records)
     if rec.collapsed:
+        where = "the start given" if init is not None and len(records) == 1 else f"every one of the {len(records)} starts"
         message = (
-            f"every one of the {len(records)} starts collapsed (best: {rec.reason}); the fit is degenerate. "
-            "Try fewer components, other starts, or check for repeated values."
+            f"{where} collapsed or degenerated (best: {rec.reason}); the fit is not a proper maximum. "
+            "Try fewer components, other starts, or check for repeated values and outliers."
         )
         converged = False
     elif not rec.converged:
@@ -364,6 +397,10 @@ def gaussian_mixture(
         message = (
             f"converged in {rec.iterations} EM steps; best of {len(records)} start(s)"
             + (f", {n_coll} collapsed start(s) discarded" if n_coll else "")
+            + (
+                "; components that fell together (a saddle of the likelihood, where EM stops) were split apart and EM went on"
+                if run.get("split") else ""
+            )
         )
         converged = True
     params = {
@@ -449,6 +486,7 @@ def _em(Z, w, mu, S, *, floor, max_iter, tol):
     trace = [ll]
     converged = False
     collapsed = ""
+    pair = None
     at_floor = np.zeros(k, dtype=bool)
     it = 0
     while it < max_iter:
@@ -475,12 +513,27 @@ def _em(Z, w, mu, S, *, floor, max_iter, tol):
             converged = True
             break
     if not collapsed:
-        Nk = np.exp(lj - ll_i).sum(axis=1)
-        if at_floor.any():
-            collapsed = "a component reached the variance floor (it sits on nearly a single point or a line)"
-        elif np.any(Nk < d + 1):
-            j = int(np.argmin(Nk))
-            collapsed = f"a component carries the weight of only {Nk[j]:.3g} observation(s), fewer than d + 1 = {d + 1}"
+        resp = np.exp(lj - ll_i)
+        Nk = resp.sum(axis=1)
+        if at_floor.any() or np.any(Nk < d + 1):
+            j = int(np.flatnonzero(at_floor)[0]) if at_floor.any() else int(np.argmin(Nk))
+            own = np.flatnonzero(resp[j] > 0.5)
+            what = (
+                "a component reached the variance floor (it sits on nearly a single point or a line)"
+                if at_floor.any()
+                else f"a component carries the weight of only {Nk[j]:.3g} observation(s), fewer than d + 1 = {d + 1}"
+            )
+            if 0 < own.size <= d + 1:
+                what += f"; it sits on observation(s) {', '.join(map(str, own[:3].tolist()))} (isolated values, outliers?)"
+            collapsed = what
+        else:
+            same = pair = _coinciding(mu, S)
+            if same is not None:
+                collapsed = (
+                    f"components {same[0]} and {same[1]} coincide (equal means and covariances): EM cannot separate "
+                    "components that start or fall together, and stops at that symmetric point, a saddle of the "
+                    "likelihood; start from distinct means"
+                )
     return {
         "params": (w, mu, S),
         "loglik": ll,
@@ -488,7 +541,38 @@ def _em(Z, w, mu, S, *, floor, max_iter, tol):
         "iterations": it,
         "converged": converged,
         "collapsed": collapsed,
+        "pair": pair,
     }
+
+
+def _split_pair(params, pair, floor):
+    """A start from a fit whose components ``pair`` coincide: the two moved apart by half a
+    standard deviation each way along the main axis of their covariance, sharing their weight."""
+    w, mu, S = (a.copy() for a in params)
+    i, j = pair
+    vals, vecs = np.linalg.eigh(S[i])
+    step = 0.5 * np.sqrt(max(vals[-1], floor)) * vecs[:, -1]
+    mu[i] -= step
+    mu[j] += step
+    w[i] = w[j] = 0.5 * (w[i] + w[j])
+    return w, mu, S
+
+
+def _coinciding(mu, S):
+    """The first pair of components with (nearly) the same mean and covariance, or None.
+
+    EM keeps identical components together for ever (their responsibilities are
+    proportional to the weights, so the M-step moves them alike) and separates nearly
+    identical ones only slowly, so slowly that its stopping rule fires first. Means
+    within 1e-3 standard deviations and covariances within 1e-3 relative count as one.
+    """
+    k = mu.shape[0]
+    for i in range(k):
+        for j in range(i + 1, k):
+            sd = np.sqrt(np.maximum(np.diag(S[i]), np.diag(S[j])))
+            if np.all(np.abs(mu[i] - mu[j]) <= 1e-3 * sd) and np.max(np.abs(S[i] - S[j])) <= 1e-3 * np.max(np.abs(S[i])):
+                return i, j
+    return None
 
 
 def _random_start(Z, k, rng, floor):

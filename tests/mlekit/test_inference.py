@@ -244,10 +244,14 @@ def test_likelihood_ratio_test_sanity_checks():
         likelihood_ratio_test(mlekit.fit(mlekit.Normal(sigma2=1.0), y[:4]), big)
     with pytest.raises(ValueError, match="MLEResult"):
         likelihood_ratio_test(small, {"loglik": 0})
+    # a fit to other data (same n): refused as such (issue 13, W5)
+    with pytest.raises(ValueError, match="different data"):
+        likelihood_ratio_test(small, mlekit.fit(mlekit.Normal(), y * 100))
     # a "larger" model whose log-likelihood is lower: not nested / not maximized
-    bad_alt = mlekit.fit(mlekit.Normal(), y * 100)
+    from dataclasses import replace
+
     with pytest.raises(ValueError, match="not nested"):
-        likelihood_ratio_test(small, bad_alt)
+        likelihood_ratio_test(small, replace(big, loglik=small.loglik - 10.0))
     with pytest.raises(ValueError, match="df"):
         likelihood_ratio_test(small, big, df=0)
 
