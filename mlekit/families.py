@@ -28,8 +28,18 @@ Parameter names follow R (``dgamma(x, shape, rate)``, ``dnbinom(x, size, mu)``,
 often differs (scipy uses a *scale* where R uses a rate).
 
 Quantities known in advance go to the constructor (``Binomial(n=10)``,
-``Categorical(k=4)``, ``Normal(sigma2=4.0)`` for the known-variance case); the
-parameters to estimate go to the methods as keyword arguments::
+``Categorical(k=4)``, ``Normal(sigma2=4.0)`` for the known-variance case). Any
+parameter of a family with several may be fixed there (R ``fitdist(fix.arg=)``,
+scipy ``fit(..., f0=...)``): ``Gamma(shape=2.0)``, ``Weibull(scale=3.0)``,
+``StudentT(df=4.0)``. The fixed family has only the other parameters:
+``params``, ``score``, ``hessian``, the information and a fit's ``params``,
+``se``, ``cov`` and AIC/BIC cover the free ones, and the family (``repr``,
+``_fixed()``) carries the fixed values. Where the remaining parameter has a
+closed form it is used (the Gamma rate ``shape / mean(x)`` for a known shape,
+the Weibull scale ``mean(x**shape)**(1/shape)``, the NegativeBinomial
+``mu = mean(x)``; LogNormal, Laplace and Uniform either way); otherwise
+``fit`` maximizes numerically. The parameters to estimate go to the methods as
+keyword arguments::
 
     fam = Normal(sigma2=4.0)
     fam.loglik(x, mu=1.0)
@@ -92,6 +102,14 @@ __all__ = [
     "Laplace",
     "CustomFamily",
 ]
+
+
+# hooks that a family with fixed parameters wraps (see Family.__init__)
+_FIXED_HOOKS = (
+    "_logpdf", "_loglik", "_score", "_hessian", "_fisher", "_inverse_fisher", "_impossible",
+    "_check_params_extra", "_sample", "_diagnose", "_objective", "_start", "_check_mle_exists",
+    "_auto_route", "_mle", "_closed_form_fit",
+)
 
 
 @dataclass(frozen=True)
@@ -160,6 +178,8 @@ class Family:
 
     @property
     def has_closed_form(self) -> bool:
+        if self._fixed_values:
+            return tuple(sorted(self._fixed_values)) in type(self)._closed_when_fixed
         return type(self)._mle is not Family._mle
 
     def __repr__(self) -> str:
@@ -168,7 +188,148 @@ class Family:
 
     def _fixed(self) -> dict:
         """Constructor arguments (known quantities), for ``repr``."""
-        return {}
+        return dict(self._fixed_values)
+
+    # ------------------------------------------------------ fixed parameters
+    #: the parameters fixed by the constructor, ``{name: value}`` (see ``__init__``)
+    _fixed_values: dict = {}
+    #: sorted tuples of fixed names for which ``_mle_fixed`` gives the MLE of the rest in closed form
+    _closed_when_fixed: tuple = ()
+
+    def __init__(self, **fixed):
+        """Fix any of the family's parameters at a known value: ``Gamma(shape=2.0)``.
+
+        Parameters
+        ----------
+        **fixed : float
+            ``name=value`` for each parameter to hold fixed (R ``fitdist(fix.arg=)``,
+            scipy ``fit(..., f0=...)``). The other parameters are estimated:
+            ``params``, ``score``, ``hessian``, the information and a fit's ``params``,
+            ``se`` and ``cov`` cover the free ones only, and AIC/BIC count only them.
+            With nothing fixed the family is the full model.
+
+        Raises
+        ------
+        ValueError
+            For an unknown name, a value that is not a finite number inside the
+            parameter's domain (named in the message), or every parameter fixed.
+        """
+        if not fixed:
+            return
+        specs = type(self).params
+        names = [s.name for s in specs]
+        unknown = sorted(set(fixed) - set(names))
+        if unknown:
+            raise ValueError(
+                f"{self.name}: unknown parameter(s) {', '.join(unknown)} to fix; "
+                f"this family's parameters are {', '.join(names) or 'none'}."
+            )
+        values = {}
+        for spec in specs:
+            if spec.name not in fixed:
+                continue
+            what = f"{spec.name} (fixed)"
+            if spec.size is not None:
+                raise ValueError(f"{self.name}: the vector parameter {spec.name} cannot be fixed.")
+            v = as_scalar(fixed[spec.name], self.name, what)
+            if not spec.contains(v, interior=True):
+                raise ValueError(
+                    f"{self.name}: the fixed value of {spec.name} must lie inside its domain {spec.describe()}, got {v!r}."
+                )
+            if spec.lower == 0 and spec.upper == np.inf and not (SMALL <= v <= BIG):
+                raise ValueError(
+                    f"{self.name}: the fixed value of {spec.name} = {v:.3g} is outside [{SMALL:g}, {BIG:g}], where "
+                    f"float64 cannot square it; {RESCALE}."
+                )
+            values[spec.name] = v
+        if len(values) == len(specs):
+            raise ValueError(f"{self.name}: every parameter ({', '.join(names)}) is fixed; there is nothing to estimate.")
+        self._fixed_values = values
+        self.params = tuple(s for s in specs if s.name not in values)
+        self._free_index = np.array([i for i, s in enumerate(specs) if s.name not in values])
+        # The class's hooks compute with every parameter: bound wrappers on the instance give
+        # them the fixed values and keep the free rows and columns of what they return.
+        for hook in _FIXED_HOOKS:
+            setattr(self, hook, getattr(self, "_fx" + hook))
+
+    def _with_fixed(self, p: dict) -> dict:
+        return {**p, **self._fixed_values}
+
+    def _fx_logpdf(self, x, p):
+        return type(self)._logpdf(self, x, self._with_fixed(p))
+
+    def _fx_loglik(self, x, p):
+        return type(self)._loglik(self, x, self._with_fixed(p))
+
+    def _free_vector(self, g):
+        return np.asarray(g, dtype=float).reshape(-1)[self._free_index]
+
+    def _free_matrix(self, h):
+        k = len(type(self).params)
+        return np.asarray(h, dtype=float).reshape(k, k)[np.ix_(self._free_index, self._free_index)]
+
+    def _fx_score(self, x, p):
+        return self._free_vector(type(self)._score(self, x, self._with_fixed(p)))
+
+    def _fx_hessian(self, x, p):
+        return self._free_matrix(type(self)._hessian(self, x, self._with_fixed(p)))
+
+    def _fx_fisher(self, p):
+        # the information about the free parameters when the others are known: the
+        # free block of the full information (not the inverse of a block of its inverse)
+        return self._free_matrix(type(self)._fisher(self, self._with_fixed(p)))
+
+    def _fx_inverse_fisher(self, p):
+        return inverse_pd(self._fx_fisher(p))
+
+    def _fx_impossible(self, x, p):
+        return type(self)._impossible(self, x, self._with_fixed(p))
+
+    def _fx_check_params_extra(self, p, owner):
+        type(self)._check_params_extra(self, self._with_fixed(p), owner)
+
+    def _fx_sample(self, rng, size, p):
+        return type(self)._sample(self, rng, size, self._with_fixed(p))
+
+    def _fx_diagnose(self, params):
+        return type(self)._diagnose(self, self._with_fixed(params))
+
+    def _fx_objective(self, x):
+        if type(self)._objective is Family._objective:
+            return Family._objective(self, x)  # calls the (wrapped) hooks of this instance
+        lf, sf, hf = type(self)._objective(self, x)
+        full = self._with_fixed
+        return (
+            lambda p: lf(full(p)),
+            lambda p: self._free_vector(sf(full(p))),
+            lambda p: self._free_matrix(hf(full(p))),
+        )
+
+    def _fx_start(self, x):
+        return {k: v for k, v in type(self)._start(self, x).items() if k not in self._fixed_values}
+
+    def _fx_check_mle_exists(self, x):
+        """The class's check is about the full model (e.g. all values equal: a Gamma shape
+        that runs to infinity); with a parameter fixed the MLE often exists where the full
+        one does not (the Gamma rate for a known shape). A fixed family without one is
+        caught by the checks at the estimate (``converged`` False, never a wrong answer)."""
+
+    def _fx_auto_route(self, arr):
+        # the specialized profile routes solve for every parameter: generic Newton here
+        return self._check_support(arr), None
+
+    def _fx_mle(self, x):
+        if not self.has_closed_form:  # pragma: no cover - callers check has_closed_form first
+            raise ValueError(f"{self!r}: no closed-form MLE; use mlekit.fit(...).")
+        return self._mle_fixed(x)
+
+    def _fx_closed_form_fit(self, arr):
+        x = self._check_support(arr)
+        params = self._mle_fixed(x)
+        return x, params, float(self._loglik(x, params))
+
+    def _mle_fixed(self, x) -> dict:  # pragma: no cover - only called where _closed_when_fixed says so
+        raise NotImplementedError
 
     # ------------------------------------------------------------- validation
     def check_data(self, x) -> np.ndarray:
@@ -878,7 +1039,11 @@ class Normal(Family):
     _MU = Param("mu", typical=(-5.0, 5.0))
     _S2 = Param("sigma2", 0.0, np.inf, typical=(0.1, 10.0))
 
-    def __init__(self, *, mu: float | None = None, sigma2: float | None = None):
+    def __init__(self, *, mu: float | None = None, sigma2: float | None = None, **other):
+        if other:
+            raise ValueError(
+                f"{self.name}: unknown parameter(s) {', '.join(sorted(other))} to fix; this family's parameters are mu, sigma2."
+            )
         self.fixed_mu = None if mu is None else as_scalar(mu, self.name, "mu (fixed)")
         if sigma2 is None:
             self.fixed_sigma2 = None
@@ -1301,6 +1466,12 @@ class Gamma(_FromSufficientStats):
     def _objective_from(self, s):
         return (lambda p: float(self._ll(s, p)), lambda p: self._sc(s, p), lambda p: self._hs(s, p))
 
+    _closed_when_fixed = (("shape",),)
+
+    def _mle_fixed(self, x):
+        # shape a known: the rate score n a / b - S = 0 gives b = a / mean(x)
+        return {"rate": self._fixed_values["shape"] * x.size / float(np.sum(x, dtype=float))}
+
     def _sample(self, rng, size, p):
         return rng.gamma(p["shape"], 1.0 / p["rate"], size=size)
 
@@ -1447,6 +1618,14 @@ class Weibull(Family):
             return np.array([[-n / kk**2 - zww, h_kl], [h_kl, -(kk / la**2) * (sz - n) - (kk / la) ** 2 * sz]])
 
         return {"shape": k, "scale": lam}, tr, (ll, sc, hs)
+
+    _closed_when_fixed = (("shape",),)
+
+    def _mle_fixed(self, x):
+        # shape k known: the scale score (k / lam)(sum z - n) = 0 gives lam^k = mean(x^k),
+        # here as log lam = (logsumexp(k log x) - log n) / k (no overflow of x^k)
+        k = self._fixed_values["shape"]
+        return {"scale": float(np.exp((special.logsumexp(k * np.log(x)) - np.log(x.size)) / k))}
 
     def _sample(self, rng, size, p):
         return p["scale"] * rng.weibull(p["shape"], size=size)
@@ -1674,6 +1853,18 @@ class NegativeBinomial(_FromSufficientStats):
                 "likelihood increases towards the Poisson limit; fit mlekit.Poisson() instead"
             )
         return ""
+
+    _closed_when_fixed = (("size",),)
+
+    def _mle_fixed(self, x):
+        # size known: the mu score r (S - n mu) / (mu (r + mu)) = 0 gives mu = mean(x)
+        m = float(np.sum(x, dtype=float)) / x.size
+        if not m > 0:
+            raise ValueError(
+                f"{self!r}: the MLE of mu does not exist because every count is 0: the likelihood grows "
+                "as mu -> 0, outside the open domain (0, inf)."
+            )
+        return {"mu": m}
 
     def _sample(self, rng, size, p):
         r, mu = p["size"], p["mu"]
@@ -1928,6 +2119,20 @@ class LogNormal(Family):
         med = float(np.median(y))
         return {"meanlog": med, "sdlog": float(np.std(y)) or 1.0}
 
+    _closed_when_fixed = (("meanlog",), ("sdlog",))
+
+    def _mle_fixed(self, x):
+        n, ybar, m2 = self._ystats(x)
+        if "sdlog" in self._fixed_values:
+            return {"meanlog": ybar}  # the meanlog score does not involve sdlog
+        ss = m2 + n * (ybar - self._fixed_values["meanlog"]) ** 2
+        if not ss > 0:
+            raise ValueError(
+                f"{self!r}: the MLE of sdlog does not exist because every log-observation equals the fixed "
+                "meanlog: the likelihood grows without bound as sdlog -> 0."
+            )
+        return {"sdlog": float(np.sqrt(ss / n))}
+
     def _sample(self, rng, size, p):
         return rng.lognormal(p["meanlog"], p["sdlog"], size=size)
 
@@ -2089,16 +2294,49 @@ class Uniform(Family):
         :math:`[\min x - t_L(\max x - \min x),\ \min x]` for ``a``.
         Each interval has exact coverage ``L`` (marginally).
         """
+        if self._fixed_values:
+            # one end known, say a: (max x - a)/(b - a) is the largest of n uniforms, P(. <= u) = u^n,
+            # so b lies in [max x, a + (max x - a) (1 - L)^(-1/n)] with probability L (and mirrored)
+            full = self._with_fixed(params)
+            grow = (1.0 - level) ** (-1.0 / n)
+            if "a" in self._fixed_values:
+                return {"b": (full["b"], full["a"] + (full["b"] - full["a"]) * grow)}
+            return {"a": (full["b"] - (full["b"] - full["a"]) * grow, full["a"])}
         a, b = params["a"], params["b"]
         t = (1.0 - level) ** (-1.0 / (n - 1)) - 1.0
         width = b - a
         return {"a": (a - t * width, a), "b": (b, b + t * width)}
 
     def _closed_form_cov(self, x, params):
-        n, w2 = x.size, (params["b"] - params["a"]) ** 2
+        full = self._with_fixed(params)
+        n, w2 = x.size, (full["b"] - full["a"]) ** 2
         den = (n + 1) ** 2 * (n + 2)
         cov = w2 / den * np.array([[n, 1.0], [1.0, n]])
+        if self._fixed_values:
+            # one end known: the other estimate is the extreme of n uniforms on [a, b],
+            # (b - a) times a Beta(n, 1) (or 1 - it), of variance (b - a)^2 n / ((n+1)^2 (n+2))
+            cov = cov[:1, :1]
         return cov, self.coord_names, "exact (order statistics)"
+
+    _closed_when_fixed = (("a",), ("b",))
+
+    def _mle_fixed(self, x):
+        lo, hi = float(x.min()), float(x.max())
+        if "a" in self._fixed_values:
+            a = self._fixed_values["a"]
+            if lo < a:
+                raise ValueError(f"{self!r}: an observation ({lo!r}) lies below the fixed a = {a!r}; its likelihood is 0.")
+            if not hi > a:
+                raise ValueError(
+                    f"{self!r}: the MLE of b does not exist because every observation equals the fixed a = {a!r}."
+                )
+            return {"b": hi}
+        b = self._fixed_values["b"]
+        if hi > b:
+            raise ValueError(f"{self!r}: an observation ({hi!r}) lies above the fixed b = {b!r}; its likelihood is 0.")
+        if not lo < b:
+            raise ValueError(f"{self!r}: the MLE of a does not exist because every observation equals the fixed b = {b!r}.")
+        return {"a": lo}
 
     def _sample(self, rng, size, p):
         return rng.uniform(p["a"], p["b"], size=size)
@@ -2171,6 +2409,19 @@ class Laplace(Family):
         x = self._check_support(arr)
         p = self._mle(x)
         return x, p, float(-x.size * np.log(2 * p["b"]) - x.size)
+
+    _closed_when_fixed = (("b",), ("mu",))
+
+    def _mle_fixed(self, x):
+        if "b" in self._fixed_values:
+            return {"mu": float(np.median(x))}  # b known: mu still minimizes sum |x - mu|
+        b = float(np.mean(np.abs(x - self._fixed_values["mu"])))
+        if not b > 0:
+            raise ValueError(
+                f"{self!r}: the MLE of b does not exist because every observation equals the fixed mu: "
+                "the likelihood grows without bound as b -> 0."
+            )
+        return {"b": b}
 
     def _sample(self, rng, size, p):
         return rng.laplace(p["mu"], p["b"], size=size)
