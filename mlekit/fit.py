@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+from dataclasses import replace
 
 import numpy as np
 
@@ -81,6 +82,7 @@ def fit(
     tol=_UNSET,
     max_iter=_UNSET,
     scipy_method: str = "BFGS",
+    weights=None,
 ) -> MLEResult:
     """Maximum-likelihood fit of ``family`` to ``data``.
 
@@ -109,6 +111,17 @@ def fit(
         Iteration limit of the optimizer.
     scipy_method : str
         The ``scipy.optimize.minimize`` method for ``method="scipy"``.
+    weights : array_like, optional
+        **Frequency weights**: one non-negative integer count per data value (a
+        frequency table: values in ``data``, how often each occurred in
+        ``weights``; R ``fitdist(weights=)``, statsmodels ``freq_weights``). The fit
+        is exactly the fit to ``np.repeat(data, weights)``, and is computed that
+        way: estimates, log-likelihood, standard errors and ``n`` (the sum of the
+        weights) are those of the repeated data, and ``result.weights`` records the
+        counts. Memory grows with the sum of the weights (at most 1e8 is accepted).
+        Case (importance) weights, non-integer weights, are not supported: their
+        standard errors need a sandwich estimator, and a fit that silently treated
+        them as counts would report wrong ones.
 
     Returns
     -------
@@ -127,9 +140,19 @@ def fit(
     ------
     ValueError
         For bad data (empty, NaN/inf, outside the support), an unknown
-        method, bad starting values, a prior without ``fit_map``, or data for
-        which no MLE exists (e.g. a Normal variance from identical values).
+        method, bad starting values, a prior without ``fit_map``, bad weights
+        (not one per data value, negative, non-finite, not whole numbers, all 0),
+        or data for which no MLE exists (e.g. a Normal variance from identical
+        values).
     """
+    if weights is not None:
+        arr = as_data(data, getattr(family, "name", "fit"))
+        counts = frequency_weights(arr, weights)
+        result = fit(
+            family, np.repeat(arr, counts), method=method, start=start, prior=prior, tol=tol,
+            max_iter=max_iter, scipy_method=scipy_method,
+        )
+        return replace(result, weights=counts) if isinstance(result, MLEResult) else result
     if prior is not None:
         fit_map = getattr(prior, "fit_map", None)
         if not callable(fit_map):
@@ -190,6 +213,57 @@ def fit(
         if method == "auto":
             return _generic(family, x, "newton", start, opts, None, label="auto")
         return _generic(family, x, method, start, opts, None, scipy_method=scipy_method)
+
+
+#: the largest sum of frequency weights accepted (the data are repeated: 8e8 bytes as float64)
+MAX_TOTAL_WEIGHT = 10**8
+
+
+def frequency_weights(arr: np.ndarray, weights, owner: str = "fit") -> np.ndarray:
+    """Check frequency weights against the data ``arr``: one non-negative whole number per value.
+
+    Returns the weights as ``int64``; raises ``ValueError`` naming ``weights`` and
+    the first bad entry otherwise (wrong length or shape, not numbers, booleans,
+    NaN or infinite, negative, not whole, all zero, or a sum above
+    :data:`MAX_TOTAL_WEIGHT`).
+    """
+    try:
+        w = np.asarray(weights)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{owner}: weights could not be read as an array of counts ({exc}).") from None
+    if w.dtype == np.bool_:
+        raise ValueError(f"{owner}: weights must be integer counts, got booleans (use weights.astype(int) for 0/1 counts).")
+    if w.dtype == object or not np.issubdtype(w.dtype, np.number) or np.issubdtype(w.dtype, np.complexfloating):
+        raise ValueError(f"{owner}: weights must be real numbers (integer counts), got an array of dtype {w.dtype}.")
+    if w.ndim != 1 or w.size != arr.size:
+        raise ValueError(
+            f"{owner}: weights must hold one count per data value ({arr.size} of them, one-dimensional), "
+            f"got shape {w.shape}."
+        )
+    if w.dtype.kind == "f":
+        bad = ~np.isfinite(w)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{owner}: weights must be finite, but index {i} holds {w[i].item()!r}.")
+        bad = w != np.round(w)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"{owner}: weights are frequency weights (whole-number counts), but index {i} holds {w[i].item()!r}; "
+                "case weights are not supported."
+            )
+    if (w < 0).any():
+        i = int(np.flatnonzero(w < 0)[0])
+        raise ValueError(f"{owner}: weights must be >= 0 (counts), but index {i} holds {w[i].item()!r}.")
+    total = float(np.sum(w, dtype=float))
+    if total == 0:
+        raise ValueError(f"{owner}: weights are all 0: no observation is left to fit.")
+    if total > MAX_TOTAL_WEIGHT:
+        raise ValueError(
+            f"{owner}: weights sum to {total:.6g}, above the {MAX_TOTAL_WEIGHT:.0e} observations a weighted fit "
+            "(which repeats each value its weight times) accepts."
+        )
+    return w.astype(np.int64)
 
 
 def _positive_params_in_range(family: Family, params: dict) -> str:
@@ -437,8 +511,6 @@ def _generic(family, x, method, start, opts, objective, *, label=None, scipy_met
     iterates = np.empty_like(trace.iterates)
     for i, t in enumerate(tr):
         iterates[:, i] = t[0](trace.iterates[:, i])
-    from dataclasses import replace
-
     trace = replace(trace, iterates=iterates)
     params = dict(zip(names, map(float, iterates[-1])))
     if custom_derivatives and all(s.contains(params[s.name], interior=True) for s in specs):

@@ -86,6 +86,15 @@ class MLEResult(InformationCriteria):
         A fingerprint of the data the model was fitted to (their size and a
         sample of their values): ``likelihood_ratio_test`` and
         ``compare_models`` use it to refuse fits to different data.
+    weights : ndarray or None
+        The frequency weights given to ``fit(..., weights=)`` (one non-negative
+        integer count per data value), or ``None``. ``n`` is then their sum: the
+        fit is that of the data with each value repeated its weight times.
+    censoring : dict or None
+        For a fit to censored data (``fit(family, scipy.stats.CensoredData(...))``):
+        how many observations were uncensored, left-, right- and interval-censored
+        (``{"uncensored": .., "left": .., "right": .., "interval": ..}``); ``None``
+        for fully observed data.
     """
 
     family: object
@@ -103,6 +112,8 @@ class MLEResult(InformationCriteria):
     information: str = "expected"
     trace: object = field(default=None, repr=False)
     data_id: str | None = field(default=None, repr=False, compare=False)
+    weights: np.ndarray | None = field(default=None, repr=False, compare=False)
+    censoring: dict | None = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------ criteria
     @property
