@@ -91,8 +91,11 @@ def fit(
     family : Family
         A family instance, e.g. ``Bernoulli()``, ``Normal(sigma2=4.0)``,
         ``Gamma()`` or a :class:`~mlekit.families.CustomFamily`.
-    data : array_like
-        One-dimensional observations in the family's support.
+    data : array_like or scipy.stats.CensoredData
+        One-dimensional observations in the family's support; or censored
+        observations (left, right, interval) as a ``scipy.stats.CensoredData``,
+        for the continuous families (see :mod:`mlekit.censored`;
+        ``result.censoring`` counts each kind).
     method : {"auto", "closed-form", "newton", "gradient", "scipy"}
         See the module docstring.
     start : dict, optional
@@ -145,6 +148,13 @@ def fit(
         or data for which no MLE exists (e.g. a Normal variance from identical
         values).
     """
+    censored = _is_censored(data)
+    if censored and weights is not None:
+        raise ValueError(
+            "fit: weights with censored data are not supported; repeat the observations in the CensoredData instead."
+        )
+    if censored and prior is not None:
+        raise ValueError("fit: a prior with censored data is not supported (MAP is for fully observed data).")
     if weights is not None:
         arr = as_data(data, getattr(family, "name", "fit"))
         counts = frequency_weights(arr, weights)
@@ -187,6 +197,12 @@ def fit(
         opts["max_iter"] = int(max_iter)
     if start is not None and not isinstance(start, dict):
         raise ValueError(f"fit: start must be a dict {{name: value}}, got {start!r}.")
+    if censored:
+        from .censored import fit_censored
+
+        if method == "scipy":
+            opts["scipy_method"] = scipy_method
+        return fit_censored(family, data, method=method, start=start, options=opts)
 
     if method == "closed-form" and not family.has_closed_form:
         raise ValueError(f"fit: {family.name} has no closed-form MLE; use method='auto' or 'newton'.")
@@ -213,6 +229,12 @@ def fit(
         if method == "auto":
             return _generic(family, x, "newton", start, opts, None, label="auto")
         return _generic(family, x, method, start, opts, None, scipy_method=scipy_method)
+
+
+def _is_censored(data) -> bool:
+    """A ``scipy.stats.CensoredData`` (recognized without importing scipy.stats)."""
+    t = type(data)
+    return t.__name__ == "CensoredData" and t.__module__.startswith("scipy.stats")
 
 
 #: the largest sum of frequency weights accepted (the data are repeated: 8e8 bytes as float64)
