@@ -81,7 +81,7 @@ from .inference import (
     score_test,
     wald_test,
 )
-from .priors import BetaPrior, DirichletPrior, GammaPrior
+from .priors import BetaPrior, DirichletPrior, GammaPrior, LogPrior
 from . import models
 from .models import gaussian_mixture, logistic_regression
 
@@ -131,6 +131,7 @@ __all__ = [
     "score_contributions",
     "sandwich_covariance",
     "BetaPrior",
+    "LogPrior",
     "DirichletPrior",
     "GammaPrior",
     "check_score",

@@ -105,9 +105,14 @@ def fit(
         (Newton-Raphson from there, even where a closed form exists); for a
         family without a closed form, ``tol``/``max_iter`` also switch from
         its specialized route to generic Newton-Raphson.
-    prior : object with ``fit_map``, optional
-        MAP estimation instead of MLE; the call is delegated to
-        ``prior.fit_map(family, data, **options)``.
+    prior : callable, dict or object with ``fit_map``, optional
+        MAP estimation instead of MLE. A callable ``logprior(params) -> float``
+        (the log prior density of a dict of the free parameters) or a dict
+        ``{name: frozen scipy.stats distribution}`` (independent priors) is
+        wrapped in :class:`mlekit.priors.LogPrior` (a numerical MAP for any
+        family); a conjugate prior (``BetaPrior``, ``GammaPrior``,
+        ``DirichletPrior``) gives the MAP in closed form. Either way the call is
+        delegated to ``prior.fit_map(family, data, **options)``.
     tol : float, optional
         Convergence tolerance of the optimizer (see :mod:`mlekit.optimize`).
     max_iter : int, optional
@@ -165,10 +170,16 @@ def fit(
         return replace(result, weights=counts) if isinstance(result, MLEResult) else result
     if prior is not None:
         fit_map = getattr(prior, "fit_map", None)
+        if not callable(fit_map) and (isinstance(prior, dict) or callable(prior)):
+            from .priors import LogPrior
+
+            prior = LogPrior(prior)
+            fit_map = prior.fit_map
         if not callable(fit_map):
             raise ValueError(
-                f"fit: prior must be an object with a method fit_map(family, data, **options) "
-                f"(see mlekit.priors), got {prior!r}."
+                f"fit: prior must be a log-prior callable logprior(params) -> float, a dict of frozen "
+                f"scipy.stats distributions per parameter, or an object with a method "
+                f"fit_map(family, data, **options) (see mlekit.priors), got {prior!r}."
             )
         options = {}
         if method != "auto":
@@ -186,15 +197,7 @@ def fit(
         raise ValueError(f"fit: family must be an mlekit family such as mlekit.Bernoulli(), got {family!r}.")
     if not isinstance(method, str) or method not in _METHODS:
         raise ValueError(f"fit: unknown method {method!r}; choose one of {', '.join(_METHODS)}.")
-    opts = {}
-    if tol is not _UNSET:
-        if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not (0 < tol < 1):
-            raise ValueError(f"fit: tol must be a number in (0, 1), got {tol!r}.")
-        opts["tol"] = float(tol)
-    if max_iter is not _UNSET:
-        if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
-            raise ValueError(f"fit: max_iter must be a positive integer, got {max_iter!r}.")
-        opts["max_iter"] = int(max_iter)
+    opts = _optimizer_options(tol, max_iter)
     if start is not None and not isinstance(start, dict):
         raise ValueError(f"fit: start must be a dict {{name: value}}, got {start!r}.")
     if censored:
@@ -229,6 +232,20 @@ def fit(
         if method == "auto":
             return _generic(family, x, "newton", start, opts, None, label="auto")
         return _generic(family, x, method, start, opts, None, scipy_method=scipy_method)
+
+
+def _optimizer_options(tol=_UNSET, max_iter=_UNSET, owner: str = "fit") -> dict:
+    """``tol`` and ``max_iter`` checked, as the keyword arguments of the optimizers (only those given)."""
+    opts = {}
+    if tol is not _UNSET:
+        if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not (0 < tol < 1):
+            raise ValueError(f"{owner}: tol must be a number in (0, 1), got {tol!r}.")
+        opts["tol"] = float(tol)
+    if max_iter is not _UNSET:
+        if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
+            raise ValueError(f"{owner}: max_iter must be a positive integer, got {max_iter!r}.")
+        opts["max_iter"] = int(max_iter)
+    return opts
 
 
 def _is_censored(data) -> bool:
@@ -436,7 +453,7 @@ def _expit(e):
         return 1.0 / (1.0 + np.exp(-e))
 
 
-def _generic(family, x, method, start, opts, objective, *, label=None, scipy_method="BFGS"):
+def _generic(family, x, method, start, opts, objective, *, label=None, scipy_method="BFGS", mle_must_exist=True):
     name = family.name
     if not family.differentiable:
         raise ValueError(
@@ -449,7 +466,8 @@ def _generic(family, x, method, start, opts, objective, *, label=None, scipy_met
             "Use method='closed-form'."
         )
     names = family.param_names
-    family._check_mle_exists(x)
+    if mle_must_exist:  # a MAP fit (mlekit.priors.LogPrior) may exist where the MLE does not
+        family._check_mle_exists(x)
     if start is None:
         p0 = family._start(x)
         try:

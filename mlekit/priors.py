@@ -31,21 +31,34 @@ Conventions of the MAP result
   that it can be compared with the MLE's; AIC/BIC computed from it are not
   model-selection criteria for a MAP fit.
 - ``method``: e.g. ``"MAP (Beta(2, 2) prior)"``; ``information``: ``"observed"``.
+
+Any other prior: :class:`LogPrior`
+----------------------------------
+``fit(family, x, prior=logprior)`` with a callable ``logprior(params) -> float``
+(the log prior density of a dict of the free parameters), or
+``prior={"mu": stats.norm(0, 10), "sigma2": stats.invgamma(2, scale=1)}`` (one
+frozen scipy.stats distribution per parameter, independent), maximizes the
+log-posterior numerically for any family with a differentiable likelihood and
+scalar parameters (the log-prior's derivatives by finite differences, as for a
+:class:`~mlekit.families.CustomFamily`). The conjugate priors above are the
+fast, closed-form routes for their families and agree with this general one
+(tests/mlekit/test_map_general.py). Like bbmle's ``mle2`` with a penalty, or
+any log-prior added to a log-likelihood.
 """
 
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from ._lazy import stats
 
-from ._validation import data_digest, float_errors
-from .families import Bernoulli, Binomial, Categorical, Exponential, Family, Poisson
+from ._validation import as_data, data_digest, float_errors
+from .families import Bernoulli, Binomial, Categorical, CustomFamily, Exponential, Family, Poisson
 from .results import MLEResult
 
-__all__ = ["BetaPrior", "DirichletPrior", "GammaPrior", "Posterior"]
+__all__ = ["BetaPrior", "DirichletPrior", "GammaPrior", "LogPrior", "Posterior"]
 
 
 def _positive(value, owner: str, name: str) -> float:
@@ -413,3 +426,188 @@ class GammaPrior(_ConjugatePrior):
             "there, so se is nan (use posterior(...) quantiles for an interval)"
         )
         return self._result(family, x, {name: 0.0}, np.array([[np.nan]]), (name,), (name,), message)
+
+
+# ------------------------------------------------------------------ any prior
+class LogPrior:
+    r"""Any prior, as a log-density: MAP by maximizing log-likelihood + log-prior numerically.
+
+    Parameters
+    ----------
+    logprior : callable or dict
+        Either ``logprior(params) -> float``, the log prior density (up to a
+        constant) of a dict of the family's free parameters, ``-inf`` where the
+        prior has no mass; or ``{name: frozen scipy.stats distribution}``, one
+        continuous distribution per free parameter (independent priors), e.g.
+        ``{"shape": stats.gamma(2, scale=2), "rate": stats.expon(scale=5)}``.
+    name : str, optional
+        A label for ``repr``, summaries and ``result.method``.
+
+    Notes
+    -----
+    The MAP maximizes :math:`\ell(\theta) + \log\pi(\theta)` by the generic
+    optimizers of :func:`mlekit.fit` (Newton-Raphson by default, ``method=``
+    ``"gradient"`` or ``"scipy"`` too) in the family's unconstrained working
+    parameters, from ``start`` or else the MLE (the family's moment start when the
+    MLE does not exist: a prior can give a MAP where there is no MLE). The
+    likelihood's derivatives are the family's analytic ones; the log-prior's come
+    from finite differences. ``converged`` has the meaning of every numerical fit
+    (a strict local maximum of the log-posterior, see :mod:`mlekit.fit`); the
+    conventions of the result are those of the module docstring (``se`` and
+    ``cov`` from the curvature of the log-posterior, ``loglik`` the
+    log-likelihood at the MAP). Vector parameters (``Categorical``) and families
+    without a differentiable likelihood (``Uniform``, ``Laplace``) are refused.
+    """
+
+    def __init__(self, logprior, *, name: str | None = None):
+        if isinstance(logprior, dict):
+            if not logprior:
+                raise ValueError("LogPrior: the dict of priors is empty; give one distribution per free parameter.")
+            for key, dist in logprior.items():
+                if not isinstance(key, str):
+                    raise ValueError(f"LogPrior: keys must be parameter names, got {key!r}.")
+                if not callable(getattr(dist, "logpdf", None)) or not callable(getattr(dist, "rvs", None)):
+                    raise ValueError(
+                        f"LogPrior: the prior of {key} must be a frozen continuous scipy.stats distribution "
+                        f"(e.g. scipy.stats.norm(0, 10)), got {dist!r}."
+                    )
+            self._dists, self._fn = dict(logprior), None
+        elif callable(logprior):
+            self._dists, self._fn = None, logprior
+        else:
+            raise ValueError(
+                "LogPrior: logprior must be a callable logprior(params) -> float or a dict "
+                f"{{name: frozen scipy.stats distribution}}, got {logprior!r}."
+            )
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise ValueError(f"LogPrior: name must be a non-empty string, got {name!r}.")
+        self.name = name
+
+    def __repr__(self) -> str:
+        if self.name:
+            return self.name
+        if self._dists is not None:
+            parts = []
+            for key, dist in self._dists.items():
+                label = getattr(getattr(dist, "dist", None), "name", type(dist).__name__)
+                args = [f"{a:g}" if isinstance(a, (int, float)) else repr(a) for a in getattr(dist, "args", ())]
+                args += [f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={v!r}" for k, v in getattr(dist, "kwds", {}).items()]
+                parts.append(f"{key} ~ {label}({', '.join(args)})")
+            return "; ".join(parts)
+        return f"log-prior {getattr(self._fn, '__name__', type(self._fn).__name__)}"
+
+    def _check_names(self, family: Family, owner: str) -> None:
+        if self._dists is None:
+            return
+        free, given = set(family.param_names), set(self._dists)
+        if given - free:
+            fixed = set(family._fixed())
+            extra = sorted(given - free)
+            why = " (fixed by the family's constructor)" if set(extra) & fixed else ""
+            raise ValueError(
+                f"{owner}: the prior names parameter(s) {', '.join(extra)}{why} that {family!r} does not estimate; "
+                f"its free parameters are {', '.join(family.param_names)}."
+            )
+        if free - given:
+            raise ValueError(
+                f"{owner}: no prior given for {', '.join(sorted(free - given))}; give one distribution for each "
+                f"free parameter of {family!r} ({', '.join(family.param_names)}), or a callable log-prior."
+            )
+
+    def logpdf(self, params: dict) -> float:
+        """The log prior density at ``params`` (a dict of the free parameters)."""
+        if self._dists is not None:
+            return float(sum(float(d.logpdf(params[k])) for k, d in self._dists.items()))
+        try:
+            raw = self._fn(dict(params))
+        except Exception as exc:  # the user's code: report whatever it raised, by name
+            raise ValueError(f"{self!r}: the log-prior raised {type(exc).__name__} at {params!r}: {exc}") from exc
+        if isinstance(raw, (bool, np.bool_)) or not isinstance(raw, (numbers.Real, np.number)) and np.ndim(raw) != 0:
+            raise ValueError(f"{self!r}: the log-prior must return one real number, got {raw!r}.")
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self!r}: the log-prior must return one real number, got {raw!r}.") from None
+        if np.isnan(value) or value == np.inf:
+            raise ValueError(f"{self!r}: the log-prior is {value} at {params!r}; it must be a finite number or -inf.")
+        return value
+
+    def fit_map(self, family, data, **options) -> MLEResult:
+        """The MAP estimate; see the class Notes and the module docstring for its conventions."""
+        from .fit import _UNSET, _generic, _optimizer_options
+
+        owner = f"{self!r}.fit_map"
+        if not isinstance(family, Family):
+            raise ValueError(f"{owner}: family must be an mlekit family, got {family!r}.")
+        method = options.pop("method", "auto")
+        start = options.pop("start", None)
+        scipy_method = options.pop("scipy_method", "BFGS")
+        opts = _optimizer_options(options.pop("tol", _UNSET), options.pop("max_iter", _UNSET), owner)
+        if options:
+            raise ValueError(f"{owner}: unknown option(s) {', '.join(sorted(options))}.")
+        if method == "closed-form":
+            raise ValueError(f"{owner}: a general prior has no closed-form MAP; use method='auto' or 'newton'.")
+        if method not in ("auto", "newton", "gradient", "scipy"):
+            raise ValueError(f"{owner}: unknown method {method!r}; choose one of auto, newton, gradient, scipy.")
+        if start is not None and not isinstance(start, dict):
+            raise ValueError(f"{owner}: start must be a dict {{name: value}}, got {start!r}.")
+        if any(s.size is not None for s in family.params):
+            raise ValueError(
+                f"{owner}: {family!r} has a vector parameter, which the numerical MAP does not handle; "
+                "use DirichletPrior for a Categorical."
+            )
+        if not family.differentiable:
+            raise ValueError(f"{owner}: {family!r}'s log-likelihood is not differentiable; no numerical MAP for it.")
+        self._check_names(family, owner)
+        with float_errors(owner, "the MAP estimate"):
+            x = family._check_support(as_data(data, family.name))
+            if start is None:
+                start = self._default_start(family, x)
+            p0 = family.check_params(dict(start), interior=True, where="fit(start=...)", moderate=True)
+            lp0 = self.logpdf(p0)
+            if not np.isfinite(lp0):
+                raise ValueError(
+                    f"{owner}: the prior has no density at the start {p0!r} (log-prior {lp0}); give start={{...}} "
+                    "where the prior density is positive."
+                )
+            lf, sf, hf = family._objective(x)
+            z = np.zeros(1)
+            # the log-prior as a one-observation CustomFamily: its finite-difference score and Hessian
+            penalty = CustomFamily(
+                lambda _, **p: np.array([self.logpdf(p)]),
+                family.param_names,
+                domains={s.name: (s.lower, s.upper) for s in family.params},
+                name=repr(self),
+            )
+            objective = (
+                lambda p: lf(p) + self.logpdf(p),
+                lambda p: sf(p) + penalty._score(z, p),
+                lambda p: hf(p) + penalty._hessian(z, p),
+            )
+            res = _generic(
+                family, x, "newton" if method == "auto" else method, p0, opts, objective,
+                label=method, scipy_method=scipy_method, mle_must_exist=False,
+            )
+            try:
+                loglik = family._loglik_checked(x, family.check_params(dict(res.params), where=owner), owner)
+            except ValueError:
+                loglik = -np.inf
+        return replace(
+            res,
+            loglik=float(loglik),
+            method=f"MAP ({self!r} prior)",
+            message=f"MAP (numerical; log-prior derivatives by finite differences): {res.message}",
+        )
+
+    @staticmethod
+    def _default_start(family: Family, x: np.ndarray) -> dict:
+        """The MLE when it exists and is interior, else the family's moment start."""
+        from .fit import fit
+
+        try:
+            mle = fit(family, x)
+            if mle.converged and not mle.boundary:
+                return dict(mle.params)
+        except ValueError:
+            pass
+        return family._start(x)

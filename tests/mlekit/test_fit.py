@@ -129,6 +129,9 @@ def test_prior_is_delegated_to_fit_map():
 
 def test_prior_without_fit_map_is_a_valueerror():
     with pytest.raises(ValueError, match="fit_map"):
+        mlekit.fit(mlekit.Bernoulli(), [0, 1], prior=3.0)
+    # a dict is a prior per parameter (mlekit.priors.LogPrior): its values must be distributions
+    with pytest.raises(ValueError, match="frozen continuous scipy.stats distribution"):
         mlekit.fit(mlekit.Bernoulli(), [0, 1], prior={"a": 1, "b": 1})
 
 
