@@ -18,6 +18,9 @@ What to use when
   statistics with analytic derivatives. Every fit returns an ``MLEResult``
   with standard errors, Wald intervals, AIC/BIC and an honest ``converged``.
 - Your own model: ``CustomFamily(logpdf=..., param_names=...)`` and ``fit``.
+- Known parameters, frequency tables, censored data: ``fit(Gamma(shape=2.0), x)``,
+  ``fit(Poisson(), values, weights=counts)``, ``fit(Weibull(),
+  scipy.stats.CensoredData.right_censored(t, still_running))`` (``mlekit.censored``).
 - The pieces of the recipe (log-density, score, Hessian, information): the
   family's methods, e.g. ``Poisson().score(x, lam=2.0)``; checks in
   ``diagnostics`` (``check_score``, ``is_local_max``).
@@ -28,7 +31,9 @@ What to use when
   test and interval (``score_test``, ``score_interval``: Wilson for a
   proportion), ``wald_test``, the exact ``clopper_pearson_interval``, and the
   misspecification-robust ``sandwich_covariance``.
-- MAP with a conjugate prior: ``fit(Bernoulli(), x, prior=priors.BetaPrior(2, 2))``.
+- MAP with a conjugate prior: ``fit(Bernoulli(), x, prior=priors.BetaPrior(2, 2))``;
+  with any prior: ``fit(Gamma(), x, prior={"shape": stats.gamma(2), "rate": stats.expon()})``
+  or a callable log-prior (``priors.LogPrior``).
 - Models: ``logistic_regression(X, y)`` (Newton/IRLS, detects separation),
   ``gaussian_mixture(x, k)`` (EM in log space, several starts).
 - Plots for the book: ``plotting`` (log-likelihood curves and surfaces, fit

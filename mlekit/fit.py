@@ -51,6 +51,23 @@ job to ``prior.fit_map(family, data, **options)`` (see :mod:`mlekit.priors`).
 Any object with a callable ``fit_map(family, data, **options) -> MLEResult``
 can be a prior; ``options`` holds the keyword arguments the caller gave
 explicitly (``method``, ``start``, ``tol``, ``max_iter``, ``scipy_method``).
+A callable log-prior or a dict of frozen scipy.stats distributions per
+parameter becomes a :class:`mlekit.priors.LogPrior` (a numerical MAP for any
+family with a differentiable likelihood).
+
+Fixed parameters, weights, censoring
+------------------------------------
+- **Fixed parameters**: fix any parameter in the family's constructor,
+  ``fit(Gamma(shape=2.0), x)`` (R ``fitdist(fix.arg=)``, scipy ``f0``/``floc``);
+  the result's ``params``, ``se``, ``cov`` and AIC/BIC cover the free
+  parameters, ``result.family`` carries the fixed ones. See
+  :mod:`mlekit.families`.
+- **Frequency weights**: ``fit(family, values, weights=counts)`` is exactly the
+  fit to ``np.repeat(values, counts)`` (``result.weights``; ``n`` is the sum of
+  the counts). No case weights.
+- **Censored data**: ``fit(family, scipy.stats.CensoredData(...))`` for left,
+  right and interval censoring in the continuous families
+  (``result.censoring``); see :mod:`mlekit.censored`.
 """
 
 from __future__ import annotations

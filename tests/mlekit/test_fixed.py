@@ -48,17 +48,17 @@ TRUE = {
 
 
 def multi_parameter_families():
+    """The classes in mlekit.families.__all__ whose no-argument instance has two or more scalar parameters."""
     out = []
-    for name, obj in vars(fams).items():
-        if isinstance(obj, type) and issubclass(obj, mlekit.Family) and obj is not mlekit.Family:
-            if name.startswith("_") or obj is mlekit.CustomFamily:
-                continue
-            try:
-                fam = obj()
-            except (TypeError, ValueError):
-                continue  # needs constructor data (Binomial(n=), Categorical(k=)): one vector or one scalar
-            if len(fam.params) >= 2 and all(s.size is None for s in fam.params):
-                out.append(obj)
+    for cls in (getattr(fams, name) for name in fams.__all__):
+        if cls in (mlekit.Family, mlekit.Param, mlekit.CustomFamily):
+            continue
+        try:
+            specs = cls().params
+        except (TypeError, ValueError):
+            continue  # needs constructor data (Binomial(n=), Categorical(k=)): one parameter anyway
+        if len(specs) >= 2 and all(s.size is None for s in specs):
+            out.append(cls)
     return out
 
 
