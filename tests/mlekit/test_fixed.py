@@ -351,3 +351,28 @@ def test_score_test_with_a_fixed_null_fit():
     null = mlekit.fit(mlekit.Weibull(shape=1.0), x)
     st = mlekit.score_test(mlekit.Weibull(), x, null)
     assert st.df == 1 and np.isfinite(st.statistic)
+
+
+@pytest.mark.parametrize("fixed", ["a", "b"])
+def test_uniform_with_one_end_fixed_exact_interval_covers(fixed):
+    # (max x - a)/(b - a) is the largest of n uniforms (P(. <= u) = u^n): the exact 90% interval
+    # for b is [max x, a + (max x - a) 0.1^(-1/n)]; over 4000 seeded data sets its coverage must be
+    # 0.90 within 4 binomial standard errors (0.019)
+    a, b, n, level, reps = -1.0, 3.0, 12, 0.90, 4000
+    rng = np.random.default_rng(17)
+    fam = mlekit.Uniform(**{fixed: a if fixed == "a" else b})
+    free = "b" if fixed == "a" else "a"
+    truth = b if free == "b" else a
+    hits = 0
+    for _ in range(reps):
+        x = rng.uniform(a, b, size=n)
+        lo, hi = mlekit.fit(fam, x).conf_int(level)[free]
+        hits += lo <= truth <= hi
+    assert abs(hits / reps - level) < 4 * np.sqrt(level * (1 - level) / reps)
+    # and the bound itself, written out
+    x = rng.uniform(a, b, size=n)
+    ci = mlekit.fit(fam, x).conf_int(level)[free]
+    if free == "b":
+        assert ci == pytest.approx((x.max(), a + (x.max() - a) * (1 - level) ** (-1 / n)), rel=1e-14)
+    else:
+        assert ci == pytest.approx((b - (b - x.min()) * (1 - level) ** (-1 / n), x.min()), rel=1e-14)
