@@ -65,6 +65,7 @@ from . import datasets
 from .fit import fit
 from .results import MLEResult
 from . import diagnostics, inference, plotting, priors
+from . import censored
 from .diagnostics import boundary_flags, check_hessian, check_score, is_local_max
 from .inference import (
     compare_models,
@@ -114,6 +115,7 @@ __all__ = [
     "Poisson",
     "datasets",
     "fit",
+    "censored",
     "optimize",
     # inference, priors, diagnostics, plotting (INFERENCE)
     "inference",
