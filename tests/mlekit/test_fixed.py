@@ -376,3 +376,35 @@ def test_uniform_with_one_end_fixed_exact_interval_covers(fixed):
         assert ci == pytest.approx((x.max(), a + (x.max() - a) * (1 - level) ** (-1 / n)), rel=1e-14)
     else:
         assert ci == pytest.approx((b - (b - x.min()) * (1 - level) ** (-1 / n), x.min()), rel=1e-14)
+
+
+def test_inference_functions_on_a_fixed_family_by_hand():
+    # Gamma with the shape a known: score of the rate U(b) = n a / b - S, information n a / b^2
+    x = _data(mlekit.Gamma)
+    a, n, S = 2.5, x.size, float(x.sum())
+    fam = mlekit.Gamma(shape=a)
+    r = mlekit.fit(fam, x)
+    b0 = 1.4
+    st = mlekit.score_test(fam, x, {"rate": b0})
+    assert st.statistic == pytest.approx((n * a / b0 - S) ** 2 / (n * a / b0**2), rel=1e-12)
+    assert st.df == 1
+    b = r.params["rate"]
+    wt = mlekit.wald_test(r, {"rate": b0})
+    assert wt.statistic == pytest.approx((b - b0) ** 2 * n * a / b**2, rel=1e-10)
+    # the sandwich: sum of squared per-observation scores (a/b - x_i)^2 over the information squared
+    sw = mlekit.sandwich_covariance(fam, x, r.params)
+    assert sw[0, 0] == pytest.approx(np.sum((a / b - x) ** 2) / (n * a / b**2) ** 2, rel=1e-10)
+    table = mlekit.compare_models([r, mlekit.fit(mlekit.Gamma(), x)])
+    assert list(table["n_params"]) == [1, 2]
+
+
+def test_fixed_families_pickle_and_copy():
+    import copy
+    import pickle
+
+    for fam in (mlekit.Gamma(shape=2.0), mlekit.StudentT(mu=0.0, df=3.0), mlekit.Uniform(a=0.0)):
+        for clone in (pickle.loads(pickle.dumps(fam)), copy.deepcopy(fam)):
+            assert repr(clone) == repr(fam) and clone.param_names == fam.param_names
+            x = np.array([0.5, 1.0, 2.0])
+            p = {k: 1.5 if k != "b" else 3.0 for k in fam.param_names}
+            assert clone.loglik(x, **p) == fam.loglik(x, **p)
