@@ -110,6 +110,42 @@ class MLEResult(InformationCriteria):
         """Number of free parameters (``Categorical(k)`` has ``k - 1``)."""
         return self.family.n_free
 
+    # ---------------------------------------------------------- the model
+    def dist(self):
+        """The fitted model as a frozen ``scipy.stats`` distribution.
+
+        Its ``pdf``/``pmf``, ``cdf``, ``sf``, ``ppf``, ``rvs``, ``mean``,
+        ``interval``, ... are those of the family at the estimate (parameters
+        fixed in the family's constructor, such as ``Normal(sigma2=1.0)``'s
+        variance, included), translated to scipy's parameterization (named in
+        each family's docstring: a scale for a rate, trials for failures, ...).
+
+        Returns
+        -------
+        scipy.stats frozen distribution
+            ``Categorical(k)`` gives an ``rv_discrete`` on ``0 .. k-1`` built
+            from the estimated probabilities (same methods).
+
+        Raises
+        ------
+        ValueError
+            For a ``CustomFamily`` (or a subclass of your own), which has no
+            scipy counterpart.
+
+        Examples
+        --------
+        >>> import mlekit
+        >>> r = mlekit.fit(mlekit.Poisson(), [2, 4, 3, 5])
+        >>> float(r.dist().mean())
+        3.5
+
+        scipy: ``FitResult`` holds the fitted parameters for ``dist(*params)``;
+        R: ``fitdistrplus`` passes ``estimate`` to the ``d``/``p``/``q`` functions.
+        """
+        from ._frozen import frozen
+
+        return frozen(self.family, self.params, "MLEResult.dist")
+
     # ------------------------------------------------------------ intervals
     def conf_int(self, level: float = 0.95) -> dict:
         r"""Wald confidence intervals :math:`\hat\theta \pm z_{1-\alpha/2}\,\mathrm{se}`.
