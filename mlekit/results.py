@@ -20,10 +20,57 @@ def _check_level(level, owner: str) -> float:
 
 
 class InformationCriteria:
-    """AIC and BIC from ``loglik``, ``n`` and ``n_params``, for every result class.
+    """AIC, BIC and statsmodels' names, from ``loglik``, ``n`` and ``n_params``, for every result class.
 
-    statsmodels: ``aic``/``bic``; scikit-learn: ``aic(x)``/``bic(x)``.
+    Shared by :class:`MLEResult`, :class:`~mlekit.models.logistic.LogisticResult`
+    and :class:`~mlekit.models.mixture.MixtureResult`. statsmodels:
+    ``aic``/``bic``/``llf``/``nobs``; scikit-learn: ``aic(x)``/``bic(x)``.
     """
+
+    @property
+    def llf(self) -> float:
+        """The log-likelihood at the estimate: statsmodels' name for ``loglik``."""
+        return self.loglik
+
+    @property
+    def nobs(self) -> int:
+        """Number of observations: statsmodels' name for ``n``."""
+        return self.n
+
+    @property
+    def df_model(self) -> int:
+        """Number of free (estimated) parameters, the ``k`` of AIC and BIC: ``n_params``.
+
+        R: ``attr(logLik(fit), "df")``. statsmodels' regression results leave the
+        constant out of their ``df_model`` (a logistic regression with an
+        intercept and ``p`` slopes has ``df_model = p`` there, ``p + 1`` here);
+        their ``aic``/``bic`` count it, as ours do.
+        """
+        return self.n_params
+
+    def cov_table(self):
+        """The covariance of the estimates as a ``pandas.DataFrame`` labelled by parameter.
+
+        Rows and columns are ``cov_names`` (``"theta[0]"``, ... for a vector
+        parameter); the values are those of the ndarray ``cov``. statsmodels:
+        ``cov_params()`` on a model fitted to a DataFrame; R: ``vcov(fit)``.
+
+        Raises
+        ------
+        ValueError
+            For a result without a covariance (a Gaussian mixture).
+        """
+        cov = getattr(self, "cov", None)
+        names = getattr(self, "cov_names", None)
+        if cov is None or names is None:
+            raise ValueError(
+                f"{type(self).__name__}.cov_table: this result has no covariance of its estimates "
+                "(a mixture's information matrix is not computed; see its docstring)."
+            )
+        import pandas as pd
+
+        index = pd.Index(list(names), name="parameter")
+        return pd.DataFrame(np.array(cov, dtype=float), index=index, columns=list(names))
 
     @property
     def aic(self) -> float:
