@@ -31,6 +31,10 @@ What to use when
 - MAP with a conjugate prior: ``fit(Bernoulli(), x, prior=priors.BetaPrior(2, 2))``.
 - Models: ``logistic_regression(X, y)`` (Newton/IRLS, detects separation),
   ``gaussian_mixture(x, k)`` (EM in log space, several starts).
+- Does the fitted family describe the data? ``gof(result, x)`` (or
+  ``result.gof(x)``): Kolmogorov-Smirnov, Cramér-von Mises, Anderson-Darling
+  (chi-square for counts) with parametric-bootstrap p-values; the fitted model
+  as a scipy distribution: ``result.dist()``.
 - Plots for the book: ``plotting`` (log-likelihood curves and surfaces, fit
   over data, QQ plots); data: ``datasets``; exercise checks: ``grading``.
 """
@@ -83,6 +87,8 @@ from .inference import (
     wald_test,
 )
 from .priors import BetaPrior, DirichletPrior, GammaPrior
+from . import goodness
+from .goodness import gof
 from . import models
 from .models import gaussian_mixture, logistic_regression
 
@@ -139,6 +145,9 @@ __all__ = [
     "check_hessian",
     "is_local_max",
     "boundary_flags",
+    # goodness of fit
+    "goodness",
+    "gof",
     # models (MODELS)
     "models",
     "logistic_regression",

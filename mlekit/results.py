@@ -193,6 +193,15 @@ class MLEResult(InformationCriteria):
 
         return frozen(self.family, self.params, "MLEResult.dist")
 
+    def gof(self, data, *, n_boot: int = 999, rng=None):
+        """Goodness-of-fit statistics with parametric-bootstrap p-values: :func:`mlekit.gof` of this fit.
+
+        ``data`` are the data the model was fitted to; see :func:`mlekit.goodness.gof`.
+        """
+        from .goodness import gof
+
+        return gof(self, data, n_boot=n_boot, rng=rng)
+
     # ------------------------------------------------------------ intervals
     def conf_int(self, level: float = 0.95) -> dict:
         r"""Wald confidence intervals :math:`\hat\theta \pm z_{1-\alpha/2}\,\mathrm{se}`.
