@@ -39,6 +39,8 @@ What to use when
   over data, QQ plots); data: ``datasets``; exercise checks: ``grading``.
 """
 
+import importlib
+
 from .families import (
     Bernoulli,
     Beta,
@@ -62,6 +64,23 @@ from .families import (
 from . import optimize
 from . import datasets
 from .fit import fit
+
+# The function ``fit`` shadows its module ``mlekit.fit`` (``import mlekit.fit`` and
+# ``mlekit.fit`` give the function, kept for compatibility): the module, whose docstring
+# describes the fitting methods and when ``converged`` is True, is ``mlekit.fitting``, and
+# the function's help says so (added here, where the shadowing happens).
+fitting = importlib.import_module(".fit", __name__)
+if fit.__doc__ and "help(mlekit.fitting)" not in fit.__doc__:
+    _head, _sep, _tail = fit.__doc__.partition("\n\n    Parameters\n")
+    if _sep:
+        fit.__doc__ = (
+            _head
+            + "\n\n    The methods, the checks behind ``converged`` and where the standard errors come from"
+            + "\n    are described in the docstring of the module ``mlekit.fit`` (which this function"
+            + "\n    shadows): ``help(mlekit.fitting)``."
+            + _sep
+            + _tail
+        )
 from .results import MLEResult
 from . import diagnostics, inference, plotting, priors
 from .diagnostics import boundary_flags, check_hessian, check_score, is_local_max
@@ -116,6 +135,7 @@ __all__ = [
     "Poisson",
     "datasets",
     "fit",
+    "fitting",
     "optimize",
     # inference, priors, diagnostics, plotting (INFERENCE)
     "inference",
@@ -159,7 +179,5 @@ def __getattr__(name):
     # ``mlekit.grading`` on first use (notebooks call ``mlekit.grading.student_data`` after a plain
     # ``import mlekit``); it is not imported eagerly because only graded notebooks need it.
     if name == "grading":
-        import importlib
-
         return importlib.import_module(".grading", __name__)
     raise AttributeError(f"module 'mlekit' has no attribute {name!r}")

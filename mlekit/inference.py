@@ -2,9 +2,11 @@ r"""Uncertainty after the fit: information, standard errors, intervals and tests
 
 What to use when
 ----------------
-- **Standard errors** of a fit: ``result.se`` (from the expected information);
-  :func:`standard_errors` gives them from the *observed* information instead
-  (they coincide for Bernoulli, Poisson and Exponential at the MLE).
+- **Standard errors** of a fit: ``result.se``, from the information named in
+  ``result.information``: the *expected* (Fisher) information at the estimate
+  for closed-form fits, the *observed* information (minus the Hessian) for
+  numerical ones; :func:`standard_errors` gives either on request (they
+  coincide for Bernoulli, Poisson and Exponential at the MLE).
 - **Wald interval** :math:`\hat\theta \pm z\,\mathrm{se}`: ``result.conf_int()``
   or :func:`wald_interval`. Quick, symmetric, and wrong near a boundary.
 - **Likelihood-ratio interval** :func:`profile_interval`: the set of values the
@@ -137,8 +139,11 @@ def standard_errors(family: Family, data, params, *, kind: str = "observed") -> 
 
     Notes
     -----
-    ``MLEResult.se`` uses the expected information. statsmodels'
-    ``GenericLikelihoodModel`` ``bse`` uses the observed one (``kind="observed"``).
+    ``MLEResult.se`` uses the expected information for closed-form fits and the
+    observed one for numerical fits (``MLEResult.information`` says which), so
+    ``kind="expected"`` reproduces the former and ``kind="observed"`` the
+    latter. statsmodels' ``GenericLikelihoodModel`` ``bse`` uses the observed
+    one (``kind="observed"``).
     Raises ``ValueError`` if the information is not positive definite (the point
     is not a strict local maximum, so no Wald standard error exists).
     """

@@ -109,7 +109,7 @@ class MLEResult(InformationCriteria):
     converged : bool
         True when the estimate is a genuine maximum with a finite log-likelihood:
         for numerical fits, within 1e-3 standard errors of a strict local maximum
-        by the checks listed in :mod:`mlekit.fit`.
+        by the checks listed in the module docstring of ``mlekit.fit`` (``help(mlekit.fitting)``).
     message : str
         How the fit went, in words; says why when ``converged`` is False.
     method : str

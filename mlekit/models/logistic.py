@@ -362,7 +362,8 @@ def logistic_regression(
     --------
     >>> import mlekit
     >>> df = mlekit.datasets.load_infert()  # doctest: +SKIP
-    >>> fit = mlekit.logistic_regression(df[["age", "parity", "induced", "spontaneous"]], df["case"])  # doctest: +SKIP
+    >>> cols = ["age", "parity", "induced", "spontaneous"]
+    >>> fit = mlekit.logistic_regression(df[cols], df["case"])  # doctest: +SKIP
     >>> fit.params["spontaneous"]  # doctest: +SKIP
     """
     X, columns = design_matrix(X, _OWNER)
