@@ -41,6 +41,20 @@ SOURCE = HERE.parent / "source"
 # ------------------------------------------------------------------ policies
 #: mlekit's estimation machinery: the functions a student writes re-derive what these compute.
 MLEKIT = ("mlekit.families", "mlekit.fit", "mlekit.optimize", "mlekit.inference", "mlekit.priors", "mlekit.models.*")
+#: The mlekit modules a student's function may run, and why. Every module of mlekit is in
+#: MLEKIT or here (``tests/exercises/test_authoring.py`` checks), so a new module that
+#: estimates something cannot open a way around every policy unnoticed.
+MLEKIT_ALLOWED = {
+    "mlekit": "the package's __init__: lazy re-exports, whose targets the policy names",
+    "mlekit._lazy": "the lazy-import machinery",
+    "mlekit._validation": "input checks and sums the student's own code would write (np.mean, np.sum)",
+    "mlekit._special": "special-function differences (log-gamma ratios); no likelihood is maximized",
+    "mlekit.datasets": "the course's data sets, loaded by the assignments",
+    "mlekit.grading": "the assignments' own helpers (student_data, check)",
+    "mlekit.diagnostics": "checks of a score or Hessian the student wrote; no estimate",
+    "mlekit.plotting": "figures",
+    "mlekit.results": "the result containers; no estimate",
+}
 #: Fitting packages that do a whole estimation for you.
 PEERS = ("statsmodels.*", "sklearn.*")
 #: scipy.stats' generic fitting routines (every continuous distribution's ``.fit``, ``scipy.stats.fit``).

@@ -86,6 +86,31 @@ def test_every_notebook_declares_its_policy(assignment):
     assert "*Rules.*" in intro and "`mlekit`" in intro, "the introduction must say what the functions may not use"
 
 
+def test_every_mlekit_module_is_forbidden_or_deliberately_allowed():
+    """A new mlekit module is either in the policies' ``MLEKIT`` list or in ``MLEKIT_ALLOWED`` with
+    a reason: a module that fits something (a new ``mlekit.gof``, ``mlekit.censored``) left off
+    both lists would be a way to call the reference in every assignment."""
+    import pkgutil
+
+    import mlekit
+
+    spec = importlib.util.spec_from_file_location("nbbuild", AUTHORING / "nbbuild.py")
+    nbbuild = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(nbbuild)
+    modules = {"mlekit"} | {m.name for m in pkgutil.walk_packages(mlekit.__path__, "mlekit.")}
+
+    def forbidden(name):
+        return any(name == t or (t.endswith(".*") and (name == t[:-2] or name.startswith(t[:-1])))
+                   for t in nbbuild.MLEKIT)
+
+    unlisted = sorted(m for m in modules if not forbidden(m) and m not in nbbuild.MLEKIT_ALLOWED)
+    assert not unlisted, f"mlekit modules in no policy list (add to MLEKIT or MLEKIT_ALLOWED): {unlisted}"
+    stale = sorted(set(nbbuild.MLEKIT_ALLOWED) - modules)
+    assert not stale, f"MLEKIT_ALLOWED names modules that no longer exist: {stale}"
+    both = sorted(m for m in nbbuild.MLEKIT_ALLOWED if forbidden(m))
+    assert not both, f"both forbidden and allowed: {both}"
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_part_has_a_self_check(assignment):
     nb = nbformat.read(COURSE / "source" / assignment / f"{assignment}.ipynb", as_version=4)
