@@ -73,6 +73,27 @@ def _table(title: str, names) -> list[str]:
     return [f".. rubric:: {title}", "", ".. mlekit-summary::", ""] + [f"   {n}" for n in names] + [""]
 
 
+def _documented_classes() -> set:
+    out = set()
+    for m in public_modules():
+        mod = _module(m)
+        out |= {id(getattr(mod, n)) for n in getattr(mod, "__all__", []) if defined_here(mod, n) and inspect.isclass(getattr(mod, n))}
+    return out
+
+
+def _inherited(cls) -> list[str]:
+    """Members a class inherits from a base the reference does not document (the
+    ``InformationCriteria`` mixin: ``aic``, ``bic``, ``llf``, ``nobs``, ``df_model``,
+    ``cov_table``) are shown on the class; those of documented bases (``Family``) and of
+    other libraries' classes (``AssertionError``) are not repeated."""
+    documented = _documented_classes()
+    bases = cls.__mro__[1:]
+    skip = [b for b in bases if b is object or not b.__module__.startswith("mlekit") or id(b) in documented]
+    if len(skip) == len(bases):
+        return []
+    return ["   :inherited-members: " + ", ".join(dict.fromkeys(b.__name__ for b in skip))]
+
+
 def page(modname: str) -> str:
     mod = _module(modname)
     names = list(getattr(mod, "__all__", []))
@@ -113,7 +134,7 @@ def page(modname: str) -> str:
         obj = getattr(mod, n)
         full = canonical(obj, modname, n)
         if inspect.isclass(obj):
-            lines += [f".. autoclass:: {full}", "   :members:", ""]
+            lines += [f".. autoclass:: {full}", "   :members:"] + _inherited(obj) + [""]
         elif callable(obj):
             lines += [f".. autofunction:: {full}", ""]
         else:
