@@ -107,7 +107,7 @@ from .inference import (
 )
 from .priors import BetaPrior, DirichletPrior, GammaPrior
 from . import goodness
-from .goodness import gof
+from .goodness import gof, gof_table
 from . import models
 from .models import gaussian_mixture, logistic_regression
 
@@ -168,6 +168,7 @@ __all__ = [
     # goodness of fit
     "goodness",
     "gof",
+    "gof_table",
     # models (MODELS)
     "models",
     "logistic_regression",

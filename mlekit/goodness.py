@@ -8,8 +8,9 @@ What to use when
 - **A discrete family**: :func:`gof` gives Pearson's chi-square over cells of
   the support merged until each expects at least 5 observations (R gofstat's
   chi-square for discrete fits).
-- **Which of several families**: :func:`mlekit.compare_models` (AIC/BIC, R
-  gofstat's "goodness-of-fit criteria").
+- **Which of several families**: :func:`gof_table` (R ``gofstat(list(f1, f2))``:
+  every fit's statistics and its AIC and BIC in one table), or
+  :func:`mlekit.compare_models` for AIC/BIC alone (any result type).
 
 The textbook p-values of these statistics assume a distribution known in
 advance; with estimated parameters they are far too large (Lilliefors). Here
@@ -33,7 +34,7 @@ from ._lazy import stats
 from ._validation import as_rng, data_digest
 from .results import MLEResult
 
-__all__ = ["gof", "GofResult"]
+__all__ = ["gof", "gof_table", "GofResult"]
 
 _NAMES = {
     "ks": "Kolmogorov-Smirnov",
@@ -303,3 +304,74 @@ def gof(result: MLEResult, data, *, n_boot: int = 999, rng=None) -> GofResult:
             chi2_pvalue=float(stats.chi2.sf(observed["chi2"], df)),
         )
     return GofResult(statistics=observed, pvalues=pvalues, n_boot=n_boot, n_failed=failed, note=note, **kwargs)
+
+
+def gof_table(results, data, *, names=None, n_boot: int = 0, rng=None):
+    r"""Goodness-of-fit statistics and AIC/BIC of several fits to the same data: R's ``gofstat(list(...))``.
+
+    Parameters
+    ----------
+    results : sequence of MLEResult, or dict name -> MLEResult
+        Fits of mlekit families to ``data``, all continuous or all discrete.
+    data : array_like
+        The data every fit was made to.
+    names : sequence of str, optional
+        Row labels (default: ``repr`` of each family).
+    n_boot : int, default 0
+        Bootstrap replicates per fit for the p-values (0: statistics only).
+    rng : numpy.random.Generator, int or None
+        Seed of the replicates; each fit gets its own stream (``Generator.spawn``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per fit, in the order of :func:`mlekit.compare_models` (by
+        AIC): the statistics (``ks``, ``cvm``, ``ad``; or ``chi2`` and
+        ``chi2_df``), their bootstrap p-values (``ks_pvalue``, ... when
+        ``n_boot > 0``), ``aic``, ``bic`` and ``note`` (why a statistic is
+        missing, e.g. Anderson-Darling for ``Uniform``).
+
+    Raises
+    ------
+    ValueError
+        As :func:`gof` and :func:`mlekit.compare_models` (fits to different
+        data, repeated names), and for a mix of discrete and continuous fits,
+        whose statistics are not comparable.
+    """
+    import pandas as pd
+
+    from .inference import _model_label, compare_models
+
+    owner = "gof_table"
+    if isinstance(results, dict):
+        if names is not None:
+            raise ValueError(f"{owner}: give names either as dict keys or as names=, not both.")
+        names, results = [str(k) for k in results], list(results.values())
+    elif isinstance(results, (str, bytes)) or not hasattr(results, "__iter__"):
+        raise ValueError(f"{owner}: results must be a sequence of MLEResults or a dict name -> MLEResult, got {results!r}.")
+    else:
+        results = list(results)
+    for i, r in enumerate(results):
+        if not isinstance(r, MLEResult):
+            raise ValueError(f"{owner}: entry {i} is not an MLEResult from mlekit.fit: {r!r}.")
+    if names is None:
+        names = [_model_label(r) for r in results]
+    criteria = compare_models(results, names=names)  # same data, distinct names, finite log-likelihoods
+    kinds = {bool(r.family.discrete) for r in results}
+    if len(kinds) > 1:
+        raise ValueError(f"{owner}: the fits mix discrete and continuous families; their statistics are not comparable.")
+    streams = as_rng(rng, owner).spawn(len(results))
+    rows = {}
+    for name, r, gen in zip(criteria.index, (results[list(map(str, names)).index(n)] for n in criteria.index), streams):
+        g = gof(r, data, n_boot=n_boot, rng=gen)
+        row = dict(g.statistics)
+        if g.chi2_df is not None:
+            row["chi2_df"] = g.chi2_df
+        row.update({f"{k}_pvalue": v for k, v in g.pvalues.items()})
+        row.update(aic=criteria.loc[name, "aic"], bic=criteria.loc[name, "bic"], note=g.note)
+        rows[name] = row
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    order = ["ks", "cvm", "ad", "chi2", "chi2_df", "ks_pvalue", "cvm_pvalue", "ad_pvalue", "chi2_pvalue"]
+    out = out[[c for c in order if c in out.columns] + ["aic", "bic", "note"]]
+    out.index.name = "model"
+    return out

@@ -201,3 +201,37 @@ def test_summary_names_every_statistic():
     text = mlekit.fit(mlekit.Normal(), x).gof(x, n_boot=19, rng=0).summary()
     for name in ("Kolmogorov-Smirnov", "Cramér-von Mises", "Anderson-Darling", "19 bootstrap"):
         assert name in text
+
+
+# ------------------------------------------------------------ gof_table (R gofstat of several fits)
+def test_gof_table_is_each_fits_gof_and_compare_models_criteria():
+    x = mlekit.Gamma().sample(100, rng=1, shape=2.0, rate=1.0)
+    fits = {name: mlekit.fit(fam, x) for name, fam in (("gamma", mlekit.Gamma()), ("weibull", mlekit.Weibull()),
+                                                        ("lognormal", mlekit.LogNormal()))}
+    table = mlekit.gof_table(fits, x, n_boot=49, rng=3)
+    crit = mlekit.compare_models(fits)
+    assert list(table.index) == list(crit.index)  # ordered by AIC
+    np.testing.assert_allclose(table["aic"], crit["aic"], rtol=1e-15)
+    np.testing.assert_allclose(table["bic"], crit["bic"], rtol=1e-15)
+    for name, r in fits.items():
+        g = r.gof(x, n_boot=0)
+        for key in ("ks", "cvm", "ad"):
+            assert table.loc[name, key] == g.statistics[key]
+        assert 1 / 50 <= table.loc[name, "ks_pvalue"] <= 1
+    again = mlekit.gof_table(fits, x, n_boot=49, rng=3)
+    assert again.equals(table)  # seeded
+
+
+def test_gof_table_discrete_and_its_refusals():
+    y = mlekit.NegativeBinomial().sample(300, rng=4, size=3.0, mu=4.0)
+    t = mlekit.gof_table([mlekit.fit(mlekit.Poisson(), y), mlekit.fit(mlekit.NegativeBinomial(), y)], y)
+    assert list(t.columns) == ["chi2", "chi2_df", "aic", "bic", "note"]
+    assert t.index[0] == "NegativeBinomial()"  # the overdispersed counts favour it
+    assert t.loc["Poisson()", "chi2"] == mlekit.fit(mlekit.Poisson(), y).gof(y, n_boot=0).statistics["chi2"]
+    y1 = y + 1  # positive counts, which a Gamma can also be fitted to: same data, other kind of family
+    with pytest.raises(ValueError, match="mix discrete and continuous"):
+        mlekit.gof_table([mlekit.fit(mlekit.Poisson(), y1), mlekit.fit(mlekit.Gamma(), y1)], y1)
+    with pytest.raises(ValueError, match="not an MLEResult"):
+        mlekit.gof_table([mlekit.fit(mlekit.Poisson(), y), "fit"], y)
+    with pytest.raises(ValueError, match="different"):
+        mlekit.gof_table([mlekit.fit(mlekit.Poisson(), y), mlekit.fit(mlekit.Poisson(), y[:-1])], y)
