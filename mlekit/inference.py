@@ -845,7 +845,7 @@ def compare_models(results, names=None):
                 f"{owner}: entry {i} is not an MLEResult (nor a LogisticResult or MixtureResult, the other fitted "
                 f"models with a log-likelihood): {r!r}."
             )
-        if not isinstance(r, MLEResult) and not r.converged:
+        if not r.converged:
             raise ValueError(f"{owner}: entry {i} did not converge ({r.message}); its log-likelihood is not a maximum.")
         if getattr(r, "l2", 0.0) > 0:
             raise ValueError(

@@ -198,3 +198,9 @@ def test_compare_models_refuses_penalized_and_separated_logistic_fits():
         mlekit.compare_models([sep])
     with pytest.raises(ValueError, match="not an MLEResult"):
         mlekit.compare_models([mlekit.fit(mlekit.Poisson(), [1, 2]), "a fit"])
+    # nor an MLEResult that did not converge: its log-likelihood is not the maximum AIC needs
+    x = np.random.default_rng(0).normal(1.0, 2.0, 40)
+    unconverged = mlekit.fit(mlekit.Normal(), x, method="gradient", max_iter=2)
+    assert not unconverged.converged
+    with pytest.raises(ValueError, match="did not converge"):
+        mlekit.compare_models([unconverged, mlekit.fit(mlekit.Normal(sigma2=4.0), x)])
