@@ -31,9 +31,15 @@ What to use when
 - MAP with a conjugate prior: ``fit(Bernoulli(), x, prior=priors.BetaPrior(2, 2))``.
 - Models: ``logistic_regression(X, y)`` (Newton/IRLS, detects separation),
   ``gaussian_mixture(x, k)`` (EM in log space, several starts).
+- Does the fitted family describe the data? ``gof(result, x)`` (or
+  ``result.gof(x)``): Kolmogorov-Smirnov, Cramér-von Mises, Anderson-Darling
+  (chi-square for counts) with parametric-bootstrap p-values; the fitted model
+  as a scipy distribution: ``result.dist()``.
 - Plots for the book: ``plotting`` (log-likelihood curves and surfaces, fit
   over data, QQ plots); data: ``datasets``; exercise checks: ``grading``.
 """
+
+import importlib
 
 from .families import (
     Bernoulli,
@@ -58,6 +64,23 @@ from .families import (
 from . import optimize
 from . import datasets
 from .fit import fit
+
+# The function ``fit`` shadows its module ``mlekit.fit`` (``import mlekit.fit`` and
+# ``mlekit.fit`` give the function, kept for compatibility): the module, whose docstring
+# describes the fitting methods and when ``converged`` is True, is ``mlekit.fitting``, and
+# the function's help says so (added here, where the shadowing happens).
+fitting = importlib.import_module(".fit", __name__)
+if fit.__doc__ and "help(mlekit.fitting)" not in fit.__doc__:
+    _head, _sep, _tail = fit.__doc__.partition("\n\n    Parameters\n")
+    if _sep:
+        fit.__doc__ = (
+            _head
+            + "\n\n    The methods, the checks behind ``converged`` and where the standard errors come from"
+            + "\n    are described in the docstring of the module ``mlekit.fit`` (which this function"
+            + "\n    shadows): ``help(mlekit.fitting)``."
+            + _sep
+            + _tail
+        )
 from .results import MLEResult
 from . import diagnostics, inference, plotting, priors
 from .diagnostics import boundary_flags, check_hessian, check_score, is_local_max
@@ -68,6 +91,7 @@ from .inference import (
     likelihood_ratio_test,
     observed_information,
     profile_interval,
+    profile_intervals,
     profile_loglik,
     standard_errors,
     wald_interval,
@@ -82,6 +106,8 @@ from .inference import (
     wald_test,
 )
 from .priors import BetaPrior, DirichletPrior, GammaPrior
+from . import goodness
+from .goodness import gof, gof_table
 from . import models
 from .models import gaussian_mixture, logistic_regression
 
@@ -109,6 +135,7 @@ __all__ = [
     "Poisson",
     "datasets",
     "fit",
+    "fitting",
     "optimize",
     # inference, priors, diagnostics, plotting (INFERENCE)
     "inference",
@@ -121,6 +148,7 @@ __all__ = [
     "wald_interval",
     "profile_loglik",
     "profile_interval",
+    "profile_intervals",
     "likelihood_ratio_test",
     "compare_models",
     "delta_method",
@@ -137,6 +165,10 @@ __all__ = [
     "check_hessian",
     "is_local_max",
     "boundary_flags",
+    # goodness of fit
+    "goodness",
+    "gof",
+    "gof_table",
     # models (MODELS)
     "models",
     "logistic_regression",
@@ -148,7 +180,5 @@ def __getattr__(name):
     # ``mlekit.grading`` on first use (notebooks call ``mlekit.grading.student_data`` after a plain
     # ``import mlekit``); it is not imported eagerly because only graded notebooks need it.
     if name == "grading":
-        import importlib
-
         return importlib.import_module(".grading", __name__)
     raise AttributeError(f"module 'mlekit' has no attribute {name!r}")
