@@ -36,9 +36,15 @@ What to use when
   or a callable log-prior (``priors.LogPrior``).
 - Models: ``logistic_regression(X, y)`` (Newton/IRLS, detects separation),
   ``gaussian_mixture(x, k)`` (EM in log space, several starts).
+- Does the fitted family describe the data? ``gof(result, x)`` (or
+  ``result.gof(x)``): Kolmogorov-Smirnov, Cramér-von Mises, Anderson-Darling
+  (chi-square for counts) with parametric-bootstrap p-values; the fitted model
+  as a scipy distribution: ``result.dist()``.
 - Plots for the book: ``plotting`` (log-likelihood curves and surfaces, fit
   over data, QQ plots); data: ``datasets``; exercise checks: ``grading``.
 """
+
+import importlib
 
 from .families import (
     Bernoulli,
@@ -63,6 +69,23 @@ from .families import (
 from . import optimize
 from . import datasets
 from .fit import fit
+
+# The function ``fit`` shadows its module ``mlekit.fit`` (``import mlekit.fit`` and
+# ``mlekit.fit`` give the function, kept for compatibility): the module, whose docstring
+# describes the fitting methods and when ``converged`` is True, is ``mlekit.fitting``, and
+# the function's help says so (added here, where the shadowing happens).
+fitting = importlib.import_module(".fit", __name__)
+if fit.__doc__ and "help(mlekit.fitting)" not in fit.__doc__:
+    _head, _sep, _tail = fit.__doc__.partition("\n\n    Parameters\n")
+    if _sep:
+        fit.__doc__ = (
+            _head
+            + "\n\n    The methods, the checks behind ``converged`` and where the standard errors come from"
+            + "\n    are described in the docstring of the module ``mlekit.fit`` (which this function"
+            + "\n    shadows): ``help(mlekit.fitting)``."
+            + _sep
+            + _tail
+        )
 from .results import MLEResult
 from . import diagnostics, inference, plotting, priors
 from . import censored
@@ -74,6 +97,7 @@ from .inference import (
     likelihood_ratio_test,
     observed_information,
     profile_interval,
+    profile_intervals,
     profile_loglik,
     standard_errors,
     wald_interval,
@@ -88,6 +112,8 @@ from .inference import (
     wald_test,
 )
 from .priors import BetaPrior, DirichletPrior, GammaPrior, LogPrior
+from . import goodness
+from .goodness import gof, gof_table
 from . import models
 from .models import gaussian_mixture, logistic_regression
 
@@ -115,6 +141,7 @@ __all__ = [
     "Poisson",
     "datasets",
     "fit",
+    "fitting",
     "censored",
     "optimize",
     # inference, priors, diagnostics, plotting (INFERENCE)
@@ -128,6 +155,7 @@ __all__ = [
     "wald_interval",
     "profile_loglik",
     "profile_interval",
+    "profile_intervals",
     "likelihood_ratio_test",
     "compare_models",
     "delta_method",
@@ -145,6 +173,10 @@ __all__ = [
     "check_hessian",
     "is_local_max",
     "boundary_flags",
+    # goodness of fit
+    "goodness",
+    "gof",
+    "gof_table",
     # models (MODELS)
     "models",
     "logistic_regression",
@@ -156,7 +188,5 @@ def __getattr__(name):
     # ``mlekit.grading`` on first use (notebooks call ``mlekit.grading.student_data`` after a plain
     # ``import mlekit``); it is not imported eagerly because only graded notebooks need it.
     if name == "grading":
-        import importlib
-
         return importlib.import_module(".grading", __name__)
     raise AttributeError(f"module 'mlekit' has no attribute {name!r}")

@@ -43,52 +43,29 @@ from dataclasses import replace
 
 import numpy as np
 
+from . import _frozen
 from ._lazy import stats
 from ._validation import data_digest
 from .families import CustomFamily, Family
 from .results import MLEResult
 
-__all__ = ["censored_loglik"]
+__all__ = ["censored_loglik", "SUPPORTED"]
 
 
-def _normal(p):
-    return stats.norm, (), dict(loc=p["mu"], scale=np.sqrt(p["sigma2"]))
+def _supported() -> tuple[str, ...]:
+    """mlekit's continuous families with a differentiable likelihood and a scipy counterpart."""
+    from . import families
+
+    out = []
+    for name in _frozen._SCIPY:
+        cls = getattr(families, name, None)
+        if cls is not None and not cls.discrete and cls.differentiable:
+            out.append(name)
+    return tuple(out)
 
 
-def _exponential(p):
-    return stats.expon, (), dict(scale=1.0 / p["rate"])
-
-
-def _gamma(p):
-    return stats.gamma, (p["shape"],), dict(scale=1.0 / p["rate"])
-
-
-def _weibull(p):
-    return stats.weibull_min, (p["shape"],), dict(scale=p["scale"])
-
-
-def _beta(p):
-    return stats.beta, (p["shape1"], p["shape2"]), {}
-
-
-def _student_t(p):
-    return stats.t, (p["df"],), dict(loc=p["mu"], scale=p["sigma"])
-
-
-def _lognormal(p):
-    return stats.lognorm, (p["sdlog"],), dict(scale=np.exp(p["meanlog"]))
-
-
-#: each supported family's scipy distribution in mlekit's parameters (all of them, fixed ones included)
-SCIPY = {
-    "Normal": _normal,
-    "Exponential": _exponential,
-    "Gamma": _gamma,
-    "Weibull": _weibull,
-    "Beta": _beta,
-    "StudentT": _student_t,
-    "LogNormal": _lognormal,
-}
+#: the families whose censored likelihood ``fit`` maximizes (their cdf from mlekit._frozen's scipy table)
+SUPPORTED = _supported()
 
 
 def _check_family(family, owner: str) -> None:
@@ -98,15 +75,15 @@ def _check_family(family, owner: str) -> None:
     if isinstance(family, CustomFamily) or type(family).__module__ != "mlekit.families":
         raise ValueError(
             f"{owner}: censored data need the family's cdf, which {family!r} does not have; "
-            f"censored fits support {', '.join(SCIPY)}."
+            f"censored fits support {', '.join(SUPPORTED)}."
         )
     if family.discrete:
         raise ValueError(
-            f"{owner}: {family!r} is discrete; censored fits support the continuous families {', '.join(SCIPY)}."
+            f"{owner}: {family!r} is discrete; censored fits support the continuous families {', '.join(SUPPORTED)}."
         )
-    if name not in SCIPY:
+    if name not in SUPPORTED:
         why = " (its likelihood is not differentiable)" if not family.differentiable else ""
-        raise ValueError(f"{owner}: censored data are not supported for {family!r}{why}; supported: {', '.join(SCIPY)}.")
+        raise ValueError(f"{owner}: censored data are not supported for {family!r}{why}; supported: {', '.join(SUPPORTED)}.")
 
 
 def _parts(data, owner: str):
@@ -126,15 +103,15 @@ def _parts(data, owner: str):
 
 def _terms(family: Family, parts, p: dict) -> np.ndarray:
     """Per-observation log-likelihood contributions (exact, left, right, interval, in that order)."""
-    dist, args, kw = SCIPY[type(family).__name__]({**family._fixed(), **p})
+    dist = _frozen.frozen(family, p, "fit")
     u, left, right, a, b = parts
     with np.errstate(all="ignore"):
-        out = [dist.logpdf(u, *args, **kw), dist.logcdf(left, *args, **kw), dist.logsf(right, *args, **kw)]
+        out = [dist.logpdf(u), dist.logcdf(left), dist.logsf(right)]
         if a.size:
             # log(F(b) - F(a)) from the cdfs in the lower half, from the survival functions in
             # the upper half (where both cdfs round to 1 and their difference to 0)
-            lo_a, lo_b = dist.logcdf(a, *args, **kw), dist.logcdf(b, *args, **kw)
-            hi_a, hi_b = dist.logsf(a, *args, **kw), dist.logsf(b, *args, **kw)
+            lo_a, lo_b = dist.logcdf(a), dist.logcdf(b)
+            hi_a, hi_b = dist.logsf(a), dist.logsf(b)
             by_cdf = lo_b + np.log1p(-np.exp(lo_a - lo_b))
             by_sf = hi_a + np.log1p(-np.exp(hi_b - hi_a))
             out.append(np.where(lo_a < np.log(0.5), by_cdf, by_sf))
@@ -142,7 +119,7 @@ def _terms(family: Family, parts, p: dict) -> np.ndarray:
 
 
 def censored_loglik(family: Family, data, **params) -> float:
-    """The censored-data log-likelihood of ``family`` at ``params`` (the free parameters).
+    r"""The censored-data log-likelihood of ``family`` at ``params`` (the free parameters).
 
     Parameters
     ----------
@@ -156,7 +133,7 @@ def censored_loglik(family: Family, data, **params) -> float:
     Returns
     -------
     float
-        :math:`\\sum\\log f + \\sum\\log F + \\sum\\log S + \\sum\\log(F(b)-F(a))`.
+        :math:`\sum\log f + \sum\log F + \sum\log S + \sum\log(F(b)-F(a))`.
     """
     owner = "censored_loglik"
     _check_family(family, owner)

@@ -2,9 +2,11 @@ r"""Uncertainty after the fit: information, standard errors, intervals and tests
 
 What to use when
 ----------------
-- **Standard errors** of a fit: ``result.se`` (from the expected information);
-  :func:`standard_errors` gives them from the *observed* information instead
-  (they coincide for Bernoulli, Poisson and Exponential at the MLE).
+- **Standard errors** of a fit: ``result.se``, from the information named in
+  ``result.information``: the *expected* (Fisher) information at the estimate
+  for closed-form fits, the *observed* information (minus the Hessian) for
+  numerical ones; :func:`standard_errors` gives either on request (they
+  coincide for Bernoulli, Poisson and Exponential at the MLE).
 - **Wald interval** :math:`\hat\theta \pm z\,\mathrm{se}`: ``result.conf_int()``
   or :func:`wald_interval`. Quick, symmetric, and wrong near a boundary.
 - **Likelihood-ratio interval** :func:`profile_interval`: the set of values the
@@ -53,6 +55,7 @@ __all__ = [
     "wald_interval",
     "profile_loglik",
     "profile_interval",
+    "profile_intervals",
     "ProfileInterval",
     "likelihood_ratio_test",
     "LRTestResult",
@@ -136,8 +139,11 @@ def standard_errors(family: Family, data, params, *, kind: str = "observed") -> 
 
     Notes
     -----
-    ``MLEResult.se`` uses the expected information. statsmodels'
-    ``GenericLikelihoodModel`` ``bse`` uses the observed one (``kind="observed"``).
+    ``MLEResult.se`` uses the expected information for closed-form fits and the
+    observed one for numerical fits (``MLEResult.information`` says which), so
+    ``kind="expected"`` reproduces the former and ``kind="observed"`` the
+    latter. statsmodels' ``GenericLikelihoodModel`` ``bse`` uses the observed
+    one (``kind="observed"``).
     Raises ``ValueError`` if the information is not positive definite (the point
     is not a strict local maximum, so no Wald standard error exists).
     """
@@ -575,6 +581,44 @@ def profile_interval(
     )
 
 
+def profile_intervals(family: Family, data, *, level: float = 0.95, result: MLEResult | None = None) -> dict:
+    r"""Likelihood-ratio (profile) confidence intervals for every parameter at once.
+
+    :func:`profile_interval` for each estimated scalar parameter of ``family``,
+    sharing one fit. R: ``confint(profile(fit))`` (``MASS``, ``bbmle``).
+
+    Parameters
+    ----------
+    family : Family
+    data : array_like
+    level : float
+        Confidence level, default 0.95.
+    result : MLEResult, optional
+        A fit of ``family`` to ``data`` (else ``mlekit.fit`` is called once).
+
+    Returns
+    -------
+    dict
+        ``{name: ProfileInterval}`` in the order of ``family.param_names``;
+        each unpacks as ``lower, upper`` (the shape of ``MLEResult.conf_int()``).
+
+    Raises
+    ------
+    ValueError
+        As :func:`profile_interval` (a fit that did not converge, a vector
+        parameter such as ``Categorical``'s ``theta``, an irregular likelihood
+        such as ``Uniform``'s, an unbounded interval).
+    """
+    owner = "profile_intervals"
+    family = _check_family(family, owner)
+    level = _check_level(level, owner)
+    x = family.check_data(data)
+    result = _mle_of(family, x, result, owner)
+    return {
+        name: profile_interval(family, x, name, level=level, result=result) for name in family.param_names
+    }
+
+
 # ------------------------------------------------------------------ LR test
 @dataclass(frozen=True)
 class LRTestResult:
@@ -720,14 +764,37 @@ def _same_data(owner: str, results) -> None:
         )
 
 
+def _fitted_models():
+    """The result classes that carry a log-likelihood, ``n`` and ``n_params`` (AIC/BIC)."""
+    from .models.logistic import LogisticResult
+    from .models.mixture import MixtureResult
+
+    return (MLEResult, LogisticResult, MixtureResult)
+
+
+def _model_label(r) -> str:
+    """A default row label: the family's repr, or what the model is."""
+    if isinstance(r, MLEResult):
+        return repr(r.family)
+    if hasattr(r, "separation"):  # a logistic regression
+        return f"logistic regression ({', '.join(r.cov_names)})"
+    return f"Gaussian mixture (k={r.k}, dimension {r.dim})"
+
+
 def compare_models(results, names=None):
-    r"""Compare fits to the same data by AIC and BIC.
+    r"""Compare fits to the same data by AIC and BIC: R's ``AIC(m1, m2, ...)`` table.
 
     Parameters
     ----------
-    results : sequence of MLEResult, or dict name -> MLEResult
+    results : sequence of fitted models, or dict name -> fitted model
+        :class:`~mlekit.MLEResult` (from :func:`mlekit.fit`),
+        :class:`~mlekit.models.logistic.LogisticResult` (from
+        :func:`mlekit.logistic_regression`, without a penalty) and
+        :class:`~mlekit.models.mixture.MixtureResult` (from
+        :func:`mlekit.gaussian_mixture`), in any mix, fitted to the same
+        observations (for regressions: the same response ``y``).
     names : sequence of str, optional
-        Row labels (default: ``repr`` of each family).
+        Row labels (default: ``repr`` of each family, or what the model is).
 
     Returns
     -------
@@ -736,23 +803,36 @@ def compare_models(results, names=None):
         ``bic``, ``delta_aic``, ``delta_bic`` (difference to the best) and
         ``aic_weight`` (Akaike weights :math:`w_i \propto e^{-\Delta_i/2}`).
 
+    Raises
+    ------
+    ValueError
+        For fits to different data (different ``n``, or different values by
+        their fingerprint ``data_id``), a fit that did not converge or has a
+        non-finite log-likelihood, a penalized logistic regression (its
+        estimate is not the maximum-likelihood one), repeated names.
+
     Notes
     -----
     :math:`\mathrm{AIC} = 2k - 2\ell`, :math:`\mathrm{BIC} = k\log n - 2\ell`;
     lower is better. Only comparable across fits of the same observations.
-    R: ``AIC(m1, m2)``, ``BIC(m1, m2)``.
+    R: ``AIC(m1, m2)``, ``BIC(m1, m2)``, ``fitdistrplus::gofstat(list(f1, f2))``
+    (its "Goodness-of-fit criteria"); statsmodels: each result's ``aic``/``bic``.
     """
     import pandas as pd
 
     owner = "compare_models"
+    kinds = _fitted_models()
     if isinstance(results, dict):
         if names is not None:
             raise ValueError(f"{owner}: give names either as dict keys or as names=, not both.")
         names, results = list(results.keys()), list(results.values())
-    elif isinstance(results, MLEResult):
+    elif isinstance(results, kinds):
         results = [results]
     elif isinstance(results, (str, bytes)) or not hasattr(results, "__iter__"):
-        raise ValueError(f"{owner}: results must be a sequence of MLEResults or a dict name -> MLEResult, got {results!r}.")
+        raise ValueError(
+            f"{owner}: results must be a sequence of MLEResults (or logistic / mixture results) "
+            f"or a dict name -> result, got {results!r}."
+        )
     else:
         results = list(results)
     if names is not None and (isinstance(names, (str, bytes)) or not hasattr(names, "__iter__")):
@@ -760,8 +840,17 @@ def compare_models(results, names=None):
     if len(results) < 1:
         raise ValueError(f"{owner}: give at least one MLEResult.")
     for i, r in enumerate(results):
-        if not isinstance(r, MLEResult):
-            raise ValueError(f"{owner}: entry {i} is not an MLEResult: {r!r}.")
+        if not isinstance(r, kinds):
+            raise ValueError(
+                f"{owner}: entry {i} is not an MLEResult (nor a LogisticResult or MixtureResult, the other fitted "
+                f"models with a log-likelihood): {r!r}."
+            )
+        if not r.converged:
+            raise ValueError(f"{owner}: entry {i} did not converge ({r.message}); its log-likelihood is not a maximum.")
+        if getattr(r, "l2", 0.0) > 0:
+            raise ValueError(
+                f"{owner}: entry {i} is a penalized fit (l2={r.l2}); AIC/BIC need the maximum-likelihood estimate (l2=0)."
+            )
     ns = {r.n for r in results}
     if len(ns) > 1:
         raise ValueError(f"{owner}: the fits use different numbers of observations {sorted(ns)}; AIC/BIC compare only fits to the same data.")
@@ -770,7 +859,7 @@ def compare_models(results, names=None):
     if bad:
         raise ValueError(f"{owner}: entry {bad[0]} has a log-likelihood of {results[bad[0]].loglik}; AIC/BIC need finite ones.")
     if names is None:
-        names = [repr(r.family) for r in results]
+        names = [_model_label(r) for r in results]
     names = [str(s) for s in names]
     if len(names) != len(results):
         raise ValueError(f"{owner}: {len(names)} names for {len(results)} results.")

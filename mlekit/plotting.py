@@ -11,7 +11,8 @@ What to use when
   parameter, with the MLE and a likelihood-ratio or Wald interval marked.
 - :func:`plot_loglik_surface`: contours of a two-parameter log-likelihood with
   an optimizer's path (an ``(T, 2)`` array or a trace with ``iterates``).
-- :func:`plot_fit`: the fitted density (or pmf) over a histogram of the data.
+- :func:`plot_fit`: the fitted density (or pmf) over a histogram of the data;
+  a mixture's density and components; a logistic regression's calibration.
 - :func:`qq_plot`: sample quantiles against the fitted model's quantiles.
 """
 
@@ -22,7 +23,7 @@ import numbers
 import numpy as np
 from ._lazy import stats
 
-from .families import Bernoulli, Binomial, Categorical, Exponential, Family, Normal, Poisson
+from .families import Bernoulli, Binomial, Categorical, CustomFamily, Family
 from .results import MLEResult
 
 __all__ = ["plot_loglik", "plot_loglik_surface", "plot_fit", "qq_plot"]
@@ -211,7 +212,9 @@ def plot_loglik_surface(
     -------
     matplotlib.axes.Axes
         ``ax.collections`` holds the contour set; the MLE is a line labelled
-        ``"MLE"`` and the path one labelled ``"optimizer path"``.
+        ``"MLE"`` (for a ``result`` that did not converge, a cross labelled
+        ``"last iterate (the fit did not converge)"``) and the path one labelled
+        ``"optimizer path"``.
     """
     owner = "plot_loglik_surface"
     if not isinstance(family, Family):
@@ -280,7 +283,11 @@ def plot_loglik_surface(
             levels = np.array([top - drop, top])
     cs = ax.contour(g0, g1, Z, levels=levels, cmap="viridis")
     ax.clabel(cs, inline=True, fontsize=7, fmt="%.4g")
-    ax.plot([result.params[names[0]]], [result.params[names[1]]], "*", color="C3", markersize=12, label="MLE", zorder=4)
+    if result.converged:
+        ax.plot([result.params[names[0]]], [result.params[names[1]]], "*", color="C3", markersize=12, label="MLE", zorder=4)
+    else:  # not an MLE: say so instead of drawing the star
+        ax.plot([result.params[names[0]]], [result.params[names[1]]], "X", color="C3", markersize=10,
+                label="last iterate (the fit did not converge)", zorder=4)
     if path is not None:
         pts = getattr(path, "iterates", path)
         pts = np.asarray(pts, dtype=float)
@@ -294,65 +301,46 @@ def plot_loglik_surface(
     return ax
 
 
-def _scipy_dist(family, params, owner):
-    """A frozen scipy.stats distribution for a fitted family (used for quantiles)."""
-    if hasattr(family, "to_scipy"):
-        return family.to_scipy(**params)
-    if isinstance(family, Normal):
-        mu, s2 = family._full(params)
-        return stats.norm(mu, np.sqrt(s2))
-    if isinstance(family, Exponential):
-        return stats.expon(scale=1.0 / params["rate"])
-    if isinstance(family, Poisson):
-        return stats.poisson(params["lam"])
-    if isinstance(family, Binomial):
-        return stats.binom(family.n, params["p"])
-    if isinstance(family, Bernoulli):
-        return stats.bernoulli(params["p"])
-    # the other families, by name, with the scipy equivalents their docstrings give
-    p = params
-    makers = {
-        "Gamma": lambda: stats.gamma(p["shape"], scale=1.0 / p["rate"]),
-        "Weibull": lambda: stats.weibull_min(p["shape"], scale=p["scale"]),
-        "Beta": lambda: stats.beta(p["shape1"], p["shape2"]),
-        "NegativeBinomial": lambda: stats.nbinom(p["size"], p["size"] / (p["size"] + p["mu"])),
-        "StudentT": lambda: stats.t(p["df"], loc=p["mu"], scale=p["sigma"]),
-        "LogNormal": lambda: stats.lognorm(p["sdlog"], scale=np.exp(p["meanlog"])),
-        "Geometric": lambda: stats.nbinom(1, p["prob"]),
-        "Uniform": lambda: stats.uniform(loc=p["a"], scale=p["b"] - p["a"]),
-        "Laplace": lambda: stats.laplace(loc=p["mu"], scale=p["b"]),
-    }
-    make = makers.get(type(family).__name__)
-    if make is not None:
-        try:
-            return make()
-        except KeyError:
-            pass
-    raise ValueError(f"{owner}: no quantile function known for {family!r}.")
+def plot_fit(result, data, *, bins="auto", ax=None):
+    """The fitted model over the data.
 
-
-def plot_fit(result: MLEResult, data, *, bins="auto", ax=None):
-    """The fitted density over a density histogram (continuous), or the fitted pmf over observed frequencies (discrete).
+    - an :class:`~mlekit.MLEResult`: the fitted density over a density
+      histogram (continuous), or the fitted pmf over observed frequencies (discrete);
+    - a one-dimensional :class:`~mlekit.models.mixture.MixtureResult`: the
+      mixture density and its weighted components over a density histogram;
+    - a :class:`~mlekit.models.logistic.LogisticResult` (``data = (X, y)``): a
+      calibration plot, the observed share of ``y = 1`` against the mean fitted
+      probability in groups of observations sorted by fitted probability (the
+      groups of the Hosmer-Lemeshow test).
 
     Parameters
     ----------
-    result : MLEResult
-        A fit; its ``family`` and ``params`` define the curve.
-    data : array_like
+    result : MLEResult, MixtureResult or LogisticResult
+        A fit; its parameters define the curve.
+    data : array_like, or (X, y) for a logistic regression
         The observations (the same the model was fitted to).
     bins : int, sequence or str
-        Passed to ``numpy.histogram`` for continuous families.
+        Passed to ``numpy.histogram`` for continuous data; for a logistic
+        regression, the number of groups (``"auto"``: 10, fewer for small n).
     ax : matplotlib Axes, optional
 
     Returns
     -------
     matplotlib.axes.Axes
         The fitted curve (continuous) or pmf markers (discrete) is the line
-        labelled ``"fitted ..."``; the data are bars labelled ``"data"``.
+        labelled ``"fitted ..."``; the data are bars labelled ``"data"``
+        (mixtures add lines ``"component 1"``, ...; the calibration plot has the
+        points ``"observed share"`` and the line ``"y = x"``).
     """
+    from .models.logistic import LogisticResult
+    from .models.mixture import MixtureResult
+
     owner = "plot_fit"
-    if not isinstance(result, MLEResult):
-        raise ValueError(f"{owner}: result must be an MLEResult from mlekit.fit, got {result!r}.")
+    if not isinstance(result, (MLEResult, MixtureResult, LogisticResult)):
+        raise ValueError(
+            f"{owner}: result must be an MLEResult from mlekit.fit (or a mixture or logistic-regression result), "
+            f"got {result!r}."
+        )
     if isinstance(bins, str):
         if bins not in _HIST_RULES:
             raise ValueError(f"{owner}: bins must be an integer, a sequence of edges or one of {', '.join(_HIST_RULES)}; got {bins!r}.")
@@ -362,6 +350,10 @@ def plot_fit(result: MLEResult, data, *, bins="auto", ax=None):
         bins = _finite_values(bins, owner, "bins", increasing=True, at_least=2)
     if ax is not None:
         _axes(ax, owner)
+    if isinstance(result, LogisticResult):
+        return _calibration(result, data, bins, ax, owner)
+    if isinstance(result, MixtureResult):
+        return _mixture_fit(result, data, bins, ax, owner)
     fam = result.family
     x = fam.check_data(data)
     if fam.discrete:
@@ -385,18 +377,7 @@ def plot_fit(result: MLEResult, data, *, bins="auto", ax=None):
         ax.vlines(support, 0, pmf, color="C3", linewidth=1)
         ax.set_ylabel("probability")
     else:
-        with np.errstate(all="ignore"):
-            try:
-                counts, edges = np.histogram(x, bins=bins)
-            except (ValueError, MemoryError) as exc:
-                raise ValueError(f"{owner}: numpy.histogram cannot bin these data with bins={bins!r} ({exc}).") from None
-            dens = counts / (x.size * np.diff(edges))
-        if not np.isfinite(dens).all() or not np.isfinite(edges).all():
-            raise ValueError(f"{owner}: the histogram of these data is not finite in float64 (data of extreme magnitude).")
-        ax = _axes(ax, owner)
-        ax.bar(edges[:-1], dens, width=np.diff(edges), align="edge", color="C0", alpha=0.5, label="data (histogram)")
-        pad = 0.05 * (edges[-1] - edges[0])
-        grid = np.linspace(edges[0] - pad, edges[-1] + pad, 400)
+        ax, grid = _histogram(x, bins, ax, owner)
         p = fam.check_params(dict(result.params), where=owner)
         dens_fit = np.full(grid.size, np.nan)
         for i, g in enumerate(grid):  # the fitted density where the model has one (e.g. none below 0)
@@ -413,11 +394,106 @@ def plot_fit(result: MLEResult, data, *, bins="auto", ax=None):
     return ax
 
 
-def qq_plot(result: MLEResult, data, *, ax=None):
+def _histogram(x, bins, ax, owner):
+    """A density histogram of x on ax; returns (ax, a grid of 400 points spanning it)."""
+    with np.errstate(all="ignore"):
+        try:
+            counts, edges = np.histogram(x, bins=bins)
+        except (ValueError, MemoryError) as exc:
+            raise ValueError(f"{owner}: numpy.histogram cannot bin these data with bins={bins!r} ({exc}).") from None
+        dens = counts / (x.size * np.diff(edges))
+    if not np.isfinite(dens).all() or not np.isfinite(edges).all():
+        raise ValueError(f"{owner}: the histogram of these data is not finite in float64 (data of extreme magnitude).")
+    ax = _axes(ax, owner)
+    ax.bar(edges[:-1], dens, width=np.diff(edges), align="edge", color="C0", alpha=0.5, label="data (histogram)")
+    pad = 0.05 * (edges[-1] - edges[0])
+    return ax, np.linspace(edges[0] - pad, edges[-1] + pad, 400)
+
+
+def _check_fitted_data(result, arr, owner):
+    from ._validation import data_digest
+
+    if arr.shape[0] != result.n or (result.data_id is not None and data_digest(arr.ravel()) != result.data_id):
+        raise ValueError(f"{owner}: data are not those the model was fitted to (n = {result.n}); pass the fitted data.")
+
+
+def _mixture_fit(result, data, bins, ax, owner):
+    from ._validation import as_data
+
+    if result.dim != 1:
+        raise ValueError(f"{owner}: draws one-dimensional mixtures; this one has dimension {result.dim}.")
+    x = as_data(data, owner, name="data")
+    if x.ndim != 1:
+        raise ValueError(f"{owner}: data must be one-dimensional for a one-dimensional mixture, got shape {x.shape}.")
+    x = x.astype(float, copy=False)
+    _check_fitted_data(result, x, owner)
+    ax, grid = _histogram(x, bins, ax, owner)
+    ax.plot(grid, np.exp(result.logpdf(grid)), color="C3", label="fitted mixture density")
+    w, mu, var = (np.asarray(result.params[k], dtype=float) for k in ("weights", "means", "covariances"))
+    for j in range(result.k):
+        comp = w[j] * np.exp(-0.5 * (grid - mu[j]) ** 2 / var[j]) / np.sqrt(2 * np.pi * var[j])
+        ax.plot(grid, comp, linestyle="--", color=f"C{(j + 4) % 10}", label=f"component {j + 1}")
+    ax.set_ylabel("density")
+    ax.set_xlabel("x")
+    ax.set_title(f"Fitted Gaussian mixture (k = {result.k}) vs data, n = {x.size}")
+    ax.legend(loc="best")
+    return ax
+
+
+def _calibration(result, data, bins, ax, owner):
+    if not (isinstance(data, (tuple, list)) and len(data) == 2):
+        raise ValueError(f"{owner}: for a logistic regression, data must be the pair (X, y) it was fitted to.")
+    X, y = data
+    prob = result.predict_proba(X)
+    try:
+        yy = np.asarray(getattr(y, "to_numpy", lambda: y)(), dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise ValueError(f"{owner}: y must be 0/1 numbers.") from None
+    if yy.shape != prob.shape or not np.isin(yy, (0.0, 1.0)).all():
+        raise ValueError(f"{owner}: y must be {prob.size} outcomes coded 0/1 (one per row of X), got shape {yy.shape}.")
+    _check_fitted_data(result, yy, owner)
+    if isinstance(bins, str):
+        groups = min(10, max(2, yy.size // 10))
+    elif np.ndim(bins) == 0:
+        groups = int(bins)
+    else:
+        raise ValueError(f"{owner}: for a logistic regression, bins is the number of groups (an integer or 'auto').")
+    if not 2 <= groups <= yy.size:
+        raise ValueError(f"{owner}: {groups} groups for {yy.size} observations; use 2 to {yy.size}.")
+    order = np.argsort(prob, kind="stable")
+    parts = np.array_split(order, groups)
+    mean_p = np.array([prob[g].mean() for g in parts])
+    share = np.array([yy[g].mean() for g in parts])
+    ax = _axes(ax, owner)
+    ax.plot([0, 1], [0, 1], color="0.5", linestyle="--", label="y = x")
+    ax.plot(mean_p, share, "o", color="C3", label="observed share")
+    ax.set_xlabel("mean fitted probability in the group")
+    ax.set_ylabel("share of y = 1 in the group")
+    ax.set_title(f"Logistic regression: observed vs fitted, {groups} groups of ~{yy.size // groups}")
+    ax.legend(loc="best")
+    return ax
+
+
+def qq_plot(result: MLEResult, data, *, dist=None, ax=None):
     """Quantile-quantile plot: sorted data against the fitted model's quantiles.
 
     The theoretical quantiles are at plotting positions :math:`(i - 0.5)/n`
     (as ``scipy.stats.probplot`` with a fitted distribution, R ``qqplot``).
+
+    Parameters
+    ----------
+    result : MLEResult
+        A fit; ``result.dist()`` gives the quantiles.
+    data : array_like
+        The observations.
+    dist : scipy.stats frozen distribution, optional
+        For a ``CustomFamily`` (which mlekit cannot turn into a distribution):
+        the fitted model as a scipy distribution, e.g.
+        ``scipy.stats.gamma(a, scale=1 / rate)`` at the estimates. It is
+        checked against the family: its log-density must equal
+        ``family.logpdf`` at every observation (relative 1e-8), else
+        ``ValueError``.
+    ax : matplotlib Axes, optional
 
     Returns
     -------
@@ -425,14 +501,26 @@ def qq_plot(result: MLEResult, data, *, ax=None):
         Line 0: points (theoretical, sorted data) labelled ``"data"``; line 1:
         the identity line labelled ``"y = x"``.
     """
+    from ._frozen import frozen
+
     owner = "qq_plot"
     if not isinstance(result, MLEResult):
         raise ValueError(f"{owner}: result must be an MLEResult from mlekit.fit, got {result!r}.")
     if ax is not None:
         _axes(ax, owner)
     fam = result.family
+    if isinstance(fam, Categorical):
+        raise ValueError(f"{owner}: no quantile function for {fam!r}: its categories are labels, not ordered values.")
     x = np.sort(fam.check_data(data).astype(float))
-    dist = _scipy_dist(fam, result.params, owner)
+    if dist is None:
+        if isinstance(fam, CustomFamily):
+            raise ValueError(
+                f"{owner}: no quantile function known for {fam!r}; pass the fitted model as dist=, a scipy.stats "
+                "frozen distribution at the estimates (it is checked against your logpdf)."
+            )
+        dist = frozen(fam, result.params, owner)
+    else:
+        _check_dist_is_the_fit(dist, fam, result.params, x, owner)
     probs = (np.arange(1, x.size + 1) - 0.5) / x.size
     with np.errstate(all="ignore"):
         q = np.asarray(dist.ppf(probs), dtype=float)
@@ -447,3 +535,22 @@ def qq_plot(result: MLEResult, data, *, ax=None):
     ax.set_title(f"QQ plot: {fam!r}, n = {x.size}")
     ax.legend(loc="best")
     return ax
+
+
+def _check_dist_is_the_fit(dist, fam, params, x, owner):
+    """Refuse a user's distribution whose log-density differs from the family's at the data."""
+    method = getattr(dist, "logpmf" if fam.discrete else "logpdf", None)
+    if not (callable(method) and callable(getattr(dist, "ppf", None))):
+        raise ValueError(f"{owner}: dist must be a scipy.stats frozen distribution (with logpdf and ppf), got {dist!r}.")
+    with np.errstate(all="ignore"):
+        try:
+            theirs = np.asarray(method(x), dtype=float)
+        except Exception as exc:  # a user's object: any failure is a bad argument
+            raise ValueError(f"{owner}: dist.logpdf failed on the data ({exc}).") from None
+    ours = fam.logpdf(x, **params)
+    if theirs.shape != ours.shape or not np.allclose(theirs, ours, rtol=1e-8, atol=1e-10):
+        worst = int(np.nanargmax(np.abs(theirs - ours))) if theirs.shape == ours.shape else 0
+        raise ValueError(
+            f"{owner}: dist is not the fitted model: its log-density at x = {x[worst]!r} is "
+            f"{np.ravel(theirs)[worst]!r}, the family's at the estimates {ours[worst]!r}."
+        )

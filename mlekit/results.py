@@ -20,10 +20,57 @@ def _check_level(level, owner: str) -> float:
 
 
 class InformationCriteria:
-    """AIC and BIC from ``loglik``, ``n`` and ``n_params``, for every result class.
+    """AIC, BIC and statsmodels' names, from ``loglik``, ``n`` and ``n_params``, for every result class.
 
-    statsmodels: ``aic``/``bic``; scikit-learn: ``aic(x)``/``bic(x)``.
+    Shared by :class:`MLEResult`, :class:`~mlekit.models.logistic.LogisticResult`
+    and :class:`~mlekit.models.mixture.MixtureResult`. statsmodels:
+    ``aic``/``bic``/``llf``/``nobs``; scikit-learn: ``aic(x)``/``bic(x)``.
     """
+
+    @property
+    def llf(self) -> float:
+        """The log-likelihood at the estimate: statsmodels' name for ``loglik``."""
+        return self.loglik
+
+    @property
+    def nobs(self) -> int:
+        """Number of observations: statsmodels' name for ``n``."""
+        return self.n
+
+    @property
+    def df_model(self) -> int:
+        """Number of free (estimated) parameters, the ``k`` of AIC and BIC: ``n_params``.
+
+        R: ``attr(logLik(fit), "df")``. statsmodels' regression results leave the
+        constant out of their ``df_model`` (a logistic regression with an
+        intercept and ``p`` slopes has ``df_model = p`` there, ``p + 1`` here);
+        their ``aic``/``bic`` count it, as ours do.
+        """
+        return self.n_params
+
+    def cov_table(self):
+        """The covariance of the estimates as a ``pandas.DataFrame`` labelled by parameter.
+
+        Rows and columns are ``cov_names`` (``"theta[0]"``, ... for a vector
+        parameter); the values are those of the ndarray ``cov``. statsmodels:
+        ``cov_params()`` on a model fitted to a DataFrame; R: ``vcov(fit)``.
+
+        Raises
+        ------
+        ValueError
+            For a result without a covariance (a Gaussian mixture).
+        """
+        cov = getattr(self, "cov", None)
+        names = getattr(self, "cov_names", None)
+        if cov is None or names is None:
+            raise ValueError(
+                f"{type(self).__name__}.cov_table: this result has no covariance of its estimates "
+                "(a mixture's information matrix is not computed; see its docstring)."
+            )
+        import pandas as pd
+
+        index = pd.Index(list(names), name="parameter")
+        return pd.DataFrame(np.array(cov, dtype=float), index=index, columns=list(names))
 
     @property
     def aic(self) -> float:
@@ -62,7 +109,7 @@ class MLEResult(InformationCriteria):
     converged : bool
         True when the estimate is a genuine maximum with a finite log-likelihood:
         for numerical fits, within 1e-3 standard errors of a strict local maximum
-        by the checks listed in :mod:`mlekit.fit`.
+        by the checks listed in the module docstring of ``mlekit.fit`` (``help(mlekit.fitting)``).
     message : str
         How the fit went, in words; says why when ``converged`` is False.
     method : str
@@ -120,6 +167,51 @@ class MLEResult(InformationCriteria):
     def n_params(self) -> int:
         """Number of free parameters (``Categorical(k)`` has ``k - 1``)."""
         return self.family.n_free
+
+    # ---------------------------------------------------------- the model
+    def dist(self):
+        """The fitted model as a frozen ``scipy.stats`` distribution.
+
+        Its ``pdf``/``pmf``, ``cdf``, ``sf``, ``ppf``, ``rvs``, ``mean``,
+        ``interval``, ... are those of the family at the estimate (parameters
+        fixed in the family's constructor, such as ``Normal(sigma2=1.0)``'s
+        variance, included), translated to scipy's parameterization (named in
+        each family's docstring: a scale for a rate, trials for failures, ...).
+
+        Returns
+        -------
+        scipy.stats frozen distribution
+            ``Categorical(k)`` gives an ``rv_discrete`` on ``0 .. k-1`` built
+            from the estimated probabilities (same methods).
+
+        Raises
+        ------
+        ValueError
+            For a ``CustomFamily`` (or a subclass of your own), which has no
+            scipy counterpart.
+
+        Examples
+        --------
+        >>> import mlekit
+        >>> r = mlekit.fit(mlekit.Poisson(), [2, 4, 3, 5])
+        >>> float(r.dist().mean())
+        3.5
+
+        scipy: ``FitResult`` holds the fitted parameters for ``dist(*params)``;
+        R: ``fitdistrplus`` passes ``estimate`` to the ``d``/``p``/``q`` functions.
+        """
+        from ._frozen import frozen
+
+        return frozen(self.family, self.params, "MLEResult.dist")
+
+    def gof(self, data, *, n_boot: int = 999, rng=None):
+        """Goodness-of-fit statistics with parametric-bootstrap p-values: :func:`mlekit.gof` of this fit.
+
+        ``data`` are the data the model was fitted to; see :func:`mlekit.goodness.gof`.
+        """
+        from .goodness import gof
+
+        return gof(self, data, n_boot=n_boot, rng=rng)
 
     # ------------------------------------------------------------ intervals
     def conf_int(self, level: float = 0.95) -> dict:

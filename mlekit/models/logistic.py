@@ -20,7 +20,7 @@ from scipy import special
 
 from .._lazy import linalg, optimize, stats
 from ..results import InformationCriteria
-from .._validation import as_data
+from .._validation import as_data, data_digest
 from ._common import (
     check_count,
     check_level,
@@ -138,6 +138,11 @@ class LogisticResult(InformationCriteria):
         Filled in when the data are (quasi-)completely separated; then
         ``params`` holds the last iterate, which is *not* an estimate, and
         ``se``/``cov`` are NaN because no finite MLE (hence no standard error) exists.
+    data_id : str or None
+        A fingerprint of the response ``y`` (as :class:`mlekit.MLEResult`'s):
+        :func:`mlekit.compare_models` refuses to compare fits to different
+        responses (regressions on different columns of ``X`` with the same ``y``
+        are comparable, and so is a ``Bernoulli`` fit to that ``y``).
     """
 
     params: dict
@@ -156,6 +161,7 @@ class LogisticResult(InformationCriteria):
     separation: Separation | None = None
     intercept: bool = True
     columns: tuple = field(default=(), repr=False)
+    data_id: str | None = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------ criteria
     @property
@@ -356,7 +362,8 @@ def logistic_regression(
     --------
     >>> import mlekit
     >>> df = mlekit.datasets.load_infert()  # doctest: +SKIP
-    >>> fit = mlekit.logistic_regression(df[["age", "parity", "induced", "spontaneous"]], df["case"])  # doctest: +SKIP
+    >>> cols = ["age", "parity", "induced", "spontaneous"]
+    >>> fit = mlekit.logistic_regression(df[cols], df["case"])  # doctest: +SKIP
     >>> fit.params["spontaneous"]  # doctest: +SKIP
     """
     X, columns = design_matrix(X, _OWNER)
@@ -683,6 +690,7 @@ def _newton(XT, y, names, *, intercept, l2, tol, max_iter, columns) -> LogisticR
         separation=separation,
         intercept=intercept,
         columns=columns,
+        data_id=data_digest(y),
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import RESCALE, as_rng
+from .._validation import RESCALE, as_rng, data_digest
 from ..results import InformationCriteria
 from ._common import check_count, check_positive, design_matrix, html_tables, single_threaded_blas
 
@@ -100,6 +100,11 @@ class MixtureResult(InformationCriteria):
         Log-likelihood after each EM step of the chosen start, and every start's outcome.
     min_variance : float
         The variance floor used (see :func:`gaussian_mixture`).
+    data_id : str or None
+        A fingerprint of the data (as :class:`mlekit.MLEResult`'s, over the
+        flattened ``x``): :func:`mlekit.compare_models` refuses to compare fits
+        to different data; a one-dimensional mixture and a ``fit`` of a family
+        to the same ``x`` are comparable.
 
     Standard errors are not provided: the information matrix of a mixture is
     not needed for the course and is poorly behaved near label switches.
@@ -119,6 +124,7 @@ class MixtureResult(InformationCriteria):
     _center: np.ndarray = field(default=None, repr=False)
     _scale: np.ndarray = field(default=None, repr=False)
     _zparams: tuple = field(default=None, repr=False)
+    data_id: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_params(self) -> int:
@@ -423,6 +429,7 @@ def gaussian_mixture(
         _center=center,
         _scale=scale,
         _zparams=(w, mu, S),
+        data_id=data_digest(X.ravel()),
     )
 
 

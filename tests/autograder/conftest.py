@@ -178,21 +178,17 @@ def source_cells_snapshot(course: Path) -> dict:
 
 @pytest.fixture(scope="session")
 def private_repository():
-    """This repository's secrets made private, as the grader asks before grading without namespaces.
+    """This repository's secrets, private as the grader asks before grading without namespaces.
 
     Without a mount namespace the sandbox sees the host's files as any user does, and the
-    repository holds the exercises' sources and history; the grader refuses to start until
-    they are private (``chmod 700``). Restored afterwards.
+    repository holds the exercises' sources and history; the grader refuses to start until they
+    are private (``chmod 700``). The repository's ``conftest.py`` makes them private for the whole
+    session (in the controlling process, restored at the end); this fixture checks that it did.
     """
     paths = [REPO / ".git", REPO / "exercises"]
-    modes = {p: p.stat().st_mode for p in paths if p.exists() and not p.is_symlink()}
-    for p in modes:
-        os.chmod(p, 0o700)
-    try:
-        yield [str(p) for p in modes]
-    finally:
-        for p, mode in modes.items():
-            os.chmod(p, mode & 0o7777)
+    readable = [str(p) for p in paths if p.exists() and not p.is_symlink() and p.stat().st_mode & 0o077]
+    assert not readable, f"expected private for the session (see conftest.py): {readable}"
+    return [str(p) for p in paths if p.exists()]
 
 
 MAIN_SITE = next(p for p in sys.path if p.endswith("site-packages") and p.startswith(sys.prefix))

@@ -379,8 +379,12 @@ def test_bad_workers_are_refused_before_grading(course, processes, tmp_path):
         workers = {
             "other-mlekit": processes.worker("other-mlekit", address, python=other, env=venv_env()),
             # (without a nanny: a plain user's nanny cannot start multiprocessing's resource tracker here)
+            # (it may read the environment however private the clone's folder is: a non-root uid with
+            # CAP_DAC_READ_SEARCH, so the test needs no ACL on the instructor's folders)
             "nobody": processes.worker("nobody", address, local=scratch, nanny=False,
-                                       prefix=["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"],
+                                       prefix=["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+                                               "--inh-caps", "+dac_read_search",
+                                               "--ambient-caps", "+dac_read_search"],
                                        env={**venv_env(), "HOME": str(scratch)}),
             "no-sys-admin": processes.worker("no-sys-admin", address,
                                              prefix=["setpriv", "--bounding-set", "-sys_admin", "--inh-caps",
