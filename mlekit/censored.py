@@ -8,8 +8,10 @@ scipy's :class:`scipy.stats.CensoredData` (the field's standard container, also
 accepted by ``scipy.stats.<dist>.fit``)::
 
     from scipy.stats import CensoredData
-    data = CensoredData.right_censored(times, still_running)   # boolean mask
-    data = CensoredData(uncensored=x, left=below, right=above, interval=[[a, b], ...])
+    # still_running: a boolean mask of the right-censored times
+    data = CensoredData.right_censored(times, still_running)
+    data = CensoredData(uncensored=x, left=below, right=above,
+                        interval=[[a, b], ...])
     result = mlekit.fit(mlekit.Weibull(), data)
 
 Each kind of observation contributes its probability to the log-likelihood
