@@ -378,6 +378,9 @@ def _only_param(family, param, owner):
                 f"{owner}: {family.name} has parameters {', '.join(family.param_names)}; say which one with param=..."
             )
         return family.param_names[0]
+    if not isinstance(param, str):
+        raise ValueError(f"{owner}: param must be one parameter's name (a string, one of "
+                         f"{', '.join(family.param_names)}), got {type(param).__name__} {param!r}.")
     return param
 
 

@@ -177,6 +177,11 @@ def test_profile_interval_bad_input():
         profile_interval("Poisson", [1, 2])
     with pytest.raises(ValueError, match="values"):
         profile_loglik(mlekit.Poisson(), [1, 2])
+    for not_a_name in ([], ["mu"], {"mu": 1}):  # a list was a TypeError (unhashable), found by test_extremes
+        with pytest.raises(ValueError, match="one parameter's name"):
+            profile_loglik(mlekit.Normal(), y, not_a_name, [1.0])
+        with pytest.raises(ValueError, match="one parameter's name"):
+            profile_interval(mlekit.Normal(), y, not_a_name)
 
 
 def test_coverage_wald_and_lr_exponential_simulation_vs_exact():
