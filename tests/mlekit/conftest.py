@@ -15,7 +15,19 @@ import mlekit
 from mlekit import families as fams
 
 # constructor arguments for the families that need them
-_CONSTRUCT = {"Binomial": dict(n=7), "Categorical": dict(k=4)}
+NEEDS = {"Binomial": dict(n=7), "Categorical": dict(k=4)}
+
+
+def family_classes() -> list:
+    """Every concrete public ``Family`` subclass of :mod:`mlekit.families` (not ``CustomFamily``)."""
+    return [obj for name, obj in vars(fams).items()
+            if isinstance(obj, type) and issubclass(obj, mlekit.Family) and obj is not mlekit.Family
+            and not name.startswith("_") and obj is not mlekit.CustomFamily]
+
+
+def base_families() -> list:
+    """One instance of every family, with the constructor arguments it needs and nothing fixed."""
+    return [cls(**NEEDS.get(cls.__name__, {})) for cls in family_classes()]
 
 
 def _typical(spec):
@@ -26,16 +38,11 @@ def _typical(spec):
 def every_family():
     """Instances of every family (and of every multi-parameter family with one parameter fixed)."""
     out = []
-    for name, obj in vars(fams).items():
-        if not (isinstance(obj, type) and issubclass(obj, mlekit.Family)) or obj is mlekit.Family:
-            continue
-        if name.startswith("_") or obj is mlekit.CustomFamily:
-            continue
-        fam = obj(**_CONSTRUCT.get(name, {}))
+    for fam in base_families():
         out.append(fam)
         scalars = [s for s in fam.params if s.size is None]
         if len(fam.params) >= 2 and len(scalars) == len(fam.params):
-            out += [obj(**{s.name: _typical(s)}) for s in scalars]
+            out += [type(fam)(**{s.name: _typical(s)}) for s in scalars]
     return out
 
 

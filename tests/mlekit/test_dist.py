@@ -19,19 +19,9 @@ import pytest
 from scipy import stats
 
 import mlekit
-from mlekit import families as fams
 
-# constructor arguments a family needs (a new family with a no-argument constructor needs nothing here)
-NEEDS = {"Binomial": dict(n=7), "Categorical": dict(k=4)}
-
-
-def discovered_families():
-    out = []
-    for name, obj in vars(fams).items():
-        if isinstance(obj, type) and issubclass(obj, mlekit.Family) and obj is not mlekit.Family:
-            if not name.startswith("_") and obj is not mlekit.CustomFamily:
-                out.append(obj)
-    return out
+from .conftest import NEEDS
+from .conftest import family_classes as discovered_families
 
 
 def _truth(fam):

@@ -16,18 +16,12 @@ import statsmodels.api as sm
 from sklearn.mixture import GaussianMixture
 
 import mlekit
-from mlekit import families as fams
 
-NEEDS = {"Binomial": dict(n=7), "Categorical": dict(k=4)}
+from .conftest import base_families
 
 
 def every_family():
-    out = []
-    for name, obj in vars(fams).items():
-        if isinstance(obj, type) and issubclass(obj, mlekit.Family) and obj is not mlekit.Family:
-            if not name.startswith("_") and obj is not mlekit.CustomFamily:
-                out.append(obj(**NEEDS.get(name, {})))
-    return out + [mlekit.Normal(sigma2=2.0)]
+    return base_families() + [mlekit.Normal(sigma2=2.0)]
 
 
 def _truth(fam):
