@@ -2,14 +2,14 @@ r"""Conjugate priors and maximum a posteriori (MAP) estimation.
 
 What to use when
 ----------------
-==========================  =========================  ==================================
-prior                       families                   posterior
-==========================  =========================  ==================================
-``BetaPrior(a, b)``         ``Bernoulli``, ``Binomial``  Beta(a + s, b + N - s)
-``DirichletPrior(alpha)``   ``Categorical``              Dirichlet(alpha + counts)
-``GammaPrior(shape, rate)`` ``Poisson``                  Gamma(shape + sum x, rate + n)
-``GammaPrior(shape, rate)`` ``Exponential``              Gamma(shape + n, rate + sum x)
-==========================  =========================  ==================================
+===========================  ===========================  ==============================
+prior                        families                     posterior
+===========================  ===========================  ==============================
+``BetaPrior(a, b)``          ``Bernoulli``, ``Binomial``  Beta(a + s, b + N - s)
+``DirichletPrior(alpha)``    ``Categorical``              Dirichlet(alpha + counts)
+``GammaPrior(shape, rate)``  ``Poisson``                  Gamma(shape + sum x, rate + n)
+``GammaPrior(shape, rate)``  ``Exponential``              Gamma(shape + n, rate + sum x)
+===========================  ===========================  ==============================
 
 (``s`` successes out of ``N`` trials in total.) ``prior.fit_map(family, x)``
 returns an :class:`~mlekit.MLEResult` whose ``params`` are the posterior

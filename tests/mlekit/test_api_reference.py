@@ -29,14 +29,6 @@ ROOT = Path(__file__).resolve().parents[2]
 API = ROOT / "api"
 
 
-# Module docstrings that docutils cannot render yet, and why (a module listed here still gets
-# its page with every object; only its overview text waits for the fix named).
-MODULE_DOC_PENDING = {
-    "mlekit.priors": "its table of priors is malformed reStructuredText (the second column's "
-    "rule is shorter than the entry ``Bernoulli``, ``Binomial``); mlekit/priors.py is being "
-    "rewritten for MAP with any prior (issue #16, part A), which should widen that column and "
-    "remove this entry.",
-}
 
 
 def public_modules() -> list[str]:
@@ -114,17 +106,7 @@ def page(modname: str) -> str:
             f"(`help({documented_as})` shows the text below).",
             "",
         ]
-    if modname in MODULE_DOC_PENDING:
-        lines += [
-            f"The module's overview is `help({modname})`; it is not rendered here yet: "
-            f"{MODULE_DOC_PENDING[modname]}",
-            "",
-            "```{eval-rst}",
-            f".. py:module:: {modname}",
-            "",
-        ]
-    else:
-        lines += ["```{eval-rst}", f".. automodule:: {documented_as}", "   :no-members:", ""]
+    lines += ["```{eval-rst}", f".. automodule:: {documented_as}", "   :no-members:", ""]
     if own:
         lines += _table("Defined here", [canonical(getattr(mod, n), modname, n) for n in own])
     if elsewhere:
@@ -251,20 +233,6 @@ def test_every_module_docstring_is_reachable_from_the_package_by_attribute():
         for part in path.split(".")[1:]:
             obj = getattr(obj, part)
         assert obj is _module(m), (m, path, obj)
-
-
-def test_a_module_overview_is_left_out_only_while_docutils_cannot_render_it():
-    # each entry of MODULE_DOC_PENDING must still be broken; once fixed, delete the entry (and
-    # regenerate) so that the overview appears in the book
-    import docutils.core
-    from docutils import nodes
-
-    for m in MODULE_DOC_PENDING:
-        tree = docutils.core.publish_doctree(
-            inspect.getdoc(_module(m)), settings_overrides={"report_level": 5, "halt_level": 5}
-        )
-        messages = [n.astext() for n in tree.findall(nodes.system_message)]
-        assert any("Malformed table" in msg for msg in messages), f"{m}'s docstring renders now: remove it from MODULE_DOC_PENDING"
 
 
 if __name__ == "__main__" and "--write" in sys.argv:
