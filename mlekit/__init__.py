@@ -72,20 +72,8 @@ from .fit import fit
 
 # The function ``fit`` shadows its module ``mlekit.fit`` (``import mlekit.fit`` and
 # ``mlekit.fit`` give the function, kept for compatibility): the module, whose docstring
-# describes the fitting methods and when ``converged`` is True, is ``mlekit.fitting``, and
-# the function's help says so (added here, where the shadowing happens).
+# describes the fitting methods and when ``converged`` is True, is ``mlekit.fitting``.
 fitting = importlib.import_module(".fit", __name__)
-if fit.__doc__ and "help(mlekit.fitting)" not in fit.__doc__:
-    _head, _sep, _tail = fit.__doc__.partition("\n\n    Parameters\n")
-    if _sep:
-        fit.__doc__ = (
-            _head
-            + "\n\n    The methods, the checks behind ``converged`` and where the standard errors come from"
-            + "\n    are described in the docstring of the module ``mlekit.fit`` (which this function"
-            + "\n    shadows): ``help(mlekit.fitting)``."
-            + _sep
-            + _tail
-        )
 from .results import MLEResult
 from . import diagnostics, inference, plotting, priors
 from . import censored

@@ -103,6 +103,10 @@ def fit(
 ) -> MLEResult:
     """Maximum-likelihood fit of ``family`` to ``data``.
 
+    The methods, the checks behind ``converged`` and where the standard errors come from
+    are described in the docstring of the module ``mlekit.fit`` (which this function
+    shadows): ``help(mlekit.fitting)``.
+
     Parameters
     ----------
     family : Family
@@ -114,7 +118,7 @@ def fit(
         for the continuous families (see :mod:`mlekit.censored`;
         ``result.censoring`` counts each kind).
     method : {"auto", "closed-form", "newton", "gradient", "scipy"}
-        See the module docstring.
+        See the module docstring (``help(mlekit.fitting)``).
     start : dict, optional
         Starting values ``{name: value}`` for numerical methods (required
         for a ``CustomFamily``); default: the family's moment-type start.
